@@ -1,0 +1,168 @@
+"""Named datasets: FORECAST_DATA_DIR first, then a checksum-verified download or yfinance, cached."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.atomic import write_atomically
+from forecast.data.reading import read_series
+from forecast.data.series import SeriesData
+from forecast.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A registered file: where it lies under the data dir, where to fetch it, and its checksum."""
+
+    path: str
+    sha256: str
+    url: str | None
+    read_options: dict
+
+
+DATASETS = {
+    "etth1": Dataset(
+        "ett/ETTh1.csv",
+        "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066",
+        "https://raw.githubusercontent.com/zhouhaoyi/ETDataset/main/ETT-small/ETTh1.csv",
+        {},
+    ),
+    # No checksum-stable public mirror is known for the LTSF weather file; it is read from the
+    # data dir only. Its one duplicated timestamp is kept so that row-based splits match the papers.
+    "weather": Dataset(
+        "weather/weather.csv",
+        "34ee981d07313e51da2a50bb600072c8ae4a69cb4b0651f4cb93a069d7a2ba63",
+        None,
+        {"duplicates": "keep"},
+    ),
+}
+STOCKS_DIR = "stocks/daily"
+
+
+def data_dir() -> Path | None:
+    """The folder named by FORECAST_DATA_DIR, if set."""
+    value = os.environ.get("FORECAST_DATA_DIR")
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """Where downloads are kept: FORECAST_CACHE_DIR, else the user's cache folder."""
+    value = os.environ.get("FORECAST_CACHE_DIR")
+    if value:
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "forecast"
+
+
+def is_registered(name: str) -> bool:
+    """True for a registry name (``etth1``, ``weather``, ``stock:T``, ``stocks:T1,T2``)."""
+    lowered = name.lower()
+    return lowered in DATASETS or lowered.startswith(("stock:", "stocks:"))
+
+
+def load_dataset(name: str, **read_options) -> SeriesData:
+    """Load a named dataset: ``etth1``, ``weather``, ``stock:AAPL`` or ``stocks:AAPL,MSFT``.
+
+    Stocks give one series per ticker (yfinance columns; the text ``Name`` column left out).
+    Extra keyword arguments go to :func:`read_series` (``target=``, ``fill=``, ...).
+    """
+    lowered = name.lower()
+    if lowered in DATASETS:
+        dataset = DATASETS[lowered]
+        path = dataset_path(lowered)
+        return read_series(path, **{**dataset.read_options, **read_options})
+    if lowered.startswith(("stock:", "stocks:")):
+        tickers = [t.strip().upper() for t in name.split(":", 1)[1].split(",") if t.strip()]
+        if not tickers:
+            raise DataError(f"dataset '{name}': no ticker given (e.g. stock:AAPL)")
+        frames = [stock_frame(ticker).assign(unique_id=ticker) for ticker in tickers]
+        data = read_series(pd.concat(frames, ignore_index=True), time_col="Date",
+                           id_col="unique_id", **read_options)
+        data.name = name
+        return data
+    known = ", ".join([*DATASETS, "stock:TICKER", "stocks:T1,T2"])
+    raise DataError(f"unknown dataset '{name}'; known: {known}")
+
+
+def dataset_path(name: str) -> Path:
+    """The local path of a registered file: the data dir, the cache, or a fresh verified download."""
+    dataset = DATASETS[name]
+    local = data_dir()
+    if local is not None and (local / dataset.path).is_file():
+        return local / dataset.path
+    cached = cache_dir() / dataset.path
+    if cached.is_file() and _sha256(cached) == dataset.sha256:
+        return cached
+    where = f"$FORECAST_DATA_DIR/{dataset.path}" if local else \
+        f"a folder named by FORECAST_DATA_DIR, as {dataset.path}"
+    if dataset.url is None:
+        raise DataError(f"dataset '{name}' not found and has no download source; put the file in "
+                        f"{where} (it is the LTSF benchmark's weather.csv, sha256 "
+                        f"{dataset.sha256[:12]}...)")
+    try:
+        _download(dataset.url, cached, dataset.sha256)
+    except OSError as error:
+        raise DataError(f"dataset '{name}' not found locally and its download failed ({error}); "
+                        f"put the file in {where}") from None
+    return cached
+
+
+def stock_frame(ticker: str) -> pd.DataFrame:
+    """Daily prices of one ticker in yfinance's layout: the data dir, the cache, then yfinance."""
+    for folder in (data_dir(), cache_dir()):
+        if folder is not None and (folder / STOCKS_DIR / f"{ticker}.csv").is_file():
+            return pd.read_csv(folder / STOCKS_DIR / f"{ticker}.csv")
+    frame = _yfinance_download(ticker)
+    target = cache_dir() / STOCKS_DIR / f"{ticker}.csv"
+    write_atomically(target, lambda path: frame.to_csv(path, index=False))
+    return frame
+
+
+def from_yfinance(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """yfinance's download (flat or MultiIndex columns, Date index) as a flat table with a Date column."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        level = next((i for i in range(frame.columns.nlevels)
+                      if ticker in frame.columns.get_level_values(i)), None)
+        if level is None:
+            raise DataError(f"stock:{ticker}: yfinance returned no columns for this ticker")
+        frame = frame.xs(ticker, axis=1, level=level)
+    frame = frame.rename_axis(columns=None)
+    if "Date" not in frame.columns:
+        frame = frame.reset_index(names="Date")
+    frame["Date"] = pd.to_datetime(frame["Date"]).dt.tz_localize(None)
+    return frame.assign(Name=ticker)
+
+
+def _yfinance_download(ticker: str) -> pd.DataFrame:
+    import yfinance as yf  # imported on demand: slow, and only needed for downloads
+
+    try:
+        frame = yf.download(ticker, period="max", auto_adjust=False, progress=False)
+    except Exception as error:  # yfinance wraps network failures in many types
+        frame, reason = None, str(error)
+    else:
+        reason = "no data returned (offline or unknown ticker)"
+    if frame is None or frame.empty:
+        raise DataError(f"stock:{ticker}: not found under $FORECAST_DATA_DIR/{STOCKS_DIR} and "
+                        f"yfinance failed: {reason}")
+    return from_yfinance(frame, ticker)
+
+
+def _download(url: str, target: Path, sha256: str) -> None:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        payload = response.read()
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != sha256:
+        raise OSError(f"checksum mismatch for {url}: got {digest[:12]}..., "
+                      f"expected {sha256[:12]}...")
+    write_atomically(target, lambda path: Path(path).write_bytes(payload))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,73 @@
+"""SeriesData: validated time series, one DataFrame per series id, plus what reading found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class SeriesData:
+    """Validated series: each frame is indexed by sorted timestamps and holds float columns.
+
+    ``frames`` maps a series id to its DataFrame (columns ``target + covariates``); a wide file
+    gives one series, a long file (``unique_id, ds, y``) one per id. ``notes`` records what
+    reading noticed or changed (order reversed, values filled, gaps, kept duplicates).
+    """
+
+    frames: dict[str, pd.DataFrame]
+    target: list[str]
+    covariates: list[str] = field(default_factory=list)
+    freq: str | None = None
+    name: str = "DataFrame"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.frames)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.target + self.covariates
+
+    def __len__(self) -> int:
+        return sum(len(frame) for frame in self.frames.values())
+
+    def lengths(self) -> dict[str, int]:
+        return {sid: len(frame) for sid, frame in self.frames.items()}
+
+    def select(self, ids: list[str]) -> SeriesData:
+        """The same data restricted to some series ids."""
+        return SeriesData({sid: self.frames[sid] for sid in ids}, self.target, self.covariates,
+                          self.freq, self.name, list(self.notes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One DataFrame: the single series as is, or a long frame with a ``unique_id`` column."""
+        if len(self.frames) == 1:
+            return next(iter(self.frames.values()))
+        parts = [frame.assign(unique_id=sid) for sid, frame in self.frames.items()]
+        return pd.concat(parts)[["unique_id", *self.columns]]
+
+    def future_index(self, series_id: str, horizon: int) -> pd.DatetimeIndex:
+        """The ``horizon`` timestamps after the end of one series, at the series' frequency."""
+        if self.freq is None:
+            raise ValueError(f"{self.name}: no frequency could be inferred; pass freq=")
+        last = self.frames[series_id].index[-1]
+        return pd.date_range(last, periods=horizon + 1, freq=self.freq)[1:]
+
+    def describe(self) -> str:
+        """A plain-text summary: rows, columns, time range, frequency, notes."""
+        lines = [f"source: {self.name}", f"series: {len(self.frames)}", f"rows: {len(self)}"]
+        first = min(frame.index[0] for frame in self.frames.values())
+        last = max(frame.index[-1] for frame in self.frames.values())
+        lines += [f"time range: {first} .. {last}", f"frequency: {self.freq or 'unknown'}"]
+        lines.append("columns:")
+        for column in self.columns:
+            values = np.concatenate([frame[column].to_numpy() for frame in self.frames.values()])
+            role = "target" if column in self.target else "covariate"
+            lines.append(f"  {column:<24} {str(values.dtype):<8} {role:<9} "
+                         f"missing {int(np.isnan(values).sum())}")
+        lines += [f"note: {note}" for note in self.notes] or ["note: none"]
+        return "\n".join(lines)
