@@ -11,9 +11,9 @@ import pandas as pd
 _FEATURES = {
     "minute": (lambda ix: ix.minute, lambda ix: 60),
     "hour": (lambda ix: ix.hour, lambda ix: 24),
-    "weekday": (lambda ix: ix.dayofweek, lambda ix: 7),
+    "weekday": (lambda ix: ix.day_of_week, lambda ix: 7),
     "day": (lambda ix: ix.day - 1, lambda ix: ix.days_in_month),
-    "dayofyear": (lambda ix: ix.dayofyear - 1, lambda ix: 365 + ix.is_leap_year),
+    "dayofyear": (lambda ix: ix.day_of_year - 1, lambda ix: 365 + ix.is_leap_year),
     "month": (lambda ix: ix.month - 1, lambda ix: 12),
 }
 CALENDAR_FEATURES = tuple(_FEATURES)
@@ -49,11 +49,10 @@ def default_calendar(freq: str | None) -> list[str]:
     try:
         seconds = pd.Timedelta(step).total_seconds()
     except ValueError:  # calendar offsets (B, W, MS, ...) have no fixed length
-        seconds = None
-    if seconds is not None and seconds < 3600:
+        business = isinstance(step, (pd.offsets.BusinessDay, pd.offsets.CustomBusinessDay))
+        return ["weekday", "day", "month"] if business else ["month"]
+    if seconds < 3600:
         return ["minute", "hour", "weekday", "day", "month"]
-    if seconds is not None and seconds < 86400:
+    if seconds < 86400:
         return ["hour", "weekday", "day", "month"]
-    if seconds is not None and seconds > 86400 * 7 or step.name in ("MS", "ME", "QS", "QE", "YS", "YE"):
-        return ["month"]
-    return ["weekday", "day", "month"]
+    return ["weekday", "day", "month"] if seconds < 7 * 86400 else ["month"]

@@ -293,7 +293,7 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
         return getattr(inferred, "freqstr", inferred)
     steps = pd.Series(np.diff(unique.asi8))
     step = pd.Timedelta(int(steps.mode().iloc[0]), unit=unique.unit)
-    if step == pd.Timedelta(days=1) and not (unique.dayofweek >= 5).any():
+    if step == pd.Timedelta(days=1) and not (unique.day_of_week >= 5).any():
         return "B"  # daily data without weekends: a trading or business-day calendar
     return pd.tseries.frequencies.to_offset(step).freqstr
 

@@ -26,7 +26,8 @@ class Scaler:
 
     def fit(self, rows: np.ndarray) -> Scaler:
         """Fit on ``rows`` of shape (T, C): the training rows and nothing else."""
-        rows = np.asarray(rows, dtype=np.float64)
+        # one memory layout, so equal rows give bit-equal statistics whatever their source
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
         if rows.ndim != 2 or len(rows) == 0:
             raise ValueError(f"scaler needs a non-empty (rows, channels) array, got {rows.shape}")
         if self.kind == "standard":

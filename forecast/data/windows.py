@@ -118,11 +118,11 @@ def _gather(array: torch.Tensor, rows: torch.Tensor, channel: torch.Tensor | Non
             steps: int) -> torch.Tensor:
     # One index_select over flattened row numbers runs at memory speed; advanced indexing
     # with a (B, steps) index is several times slower on CPU.
-    width = array.shape[1]
+    width, batch = array.shape[1], len(rows) // steps
     if channel is None:
-        return array.index_select(0, rows).view(-1, steps, width)
-    elements = rows.view(-1, steps) * width + channel.view(-1, 1)
-    return array.view(-1).index_select(0, elements.view(-1)).view(-1, steps, 1)
+        return array.index_select(0, rows).view(batch, steps, width)
+    elements = rows.view(batch, steps) * width + channel.view(batch, 1)
+    return array.view(-1).index_select(0, elements.view(-1)).view(batch, steps, 1)
 
 
 def _contiguous_float(array) -> torch.Tensor:
