@@ -169,8 +169,16 @@ class SeriesDataModule(L.LightningDataModule):
             future.append(np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0)))
             offsets[sid], lengths[sid] = row, len(frame)
             row += len(frame)
-        as_tensor = lambda arrays: torch.from_numpy(np.concatenate(arrays).astype(np.float32))
-        return as_tensor(inputs), as_tensor(future), Layout(offsets, lengths)
+        stacked_inputs = np.concatenate(inputs)
+        with np.errstate(over="ignore"):
+            as_float32 = stacked_inputs.astype(np.float32)
+        overflow = np.isinf(as_float32) & np.isfinite(stacked_inputs)
+        if overflow.any():
+            column = self.input_columns[int(np.flatnonzero(overflow.any(axis=0))[0])]
+            raise DataError(f"{self.data.name}: column '{column}' exceeds float32 range after "
+                            "scaling; its training rows are nearly constant")
+        return (torch.from_numpy(as_float32), torch.from_numpy(np.concatenate(future).astype(np.float32)),
+                Layout(offsets, lengths))
 
     def _check_columns(self) -> None:
         available = set(self.data.columns)

@@ -66,8 +66,12 @@ class WindowDataset(Dataset):
         if len(self.origins) and (int(self.origins.min()) < spec.lookback
                                   or int(self.origins.max()) + spec.horizon > rows):
             raise ValueError("an origin leaves its window outside the arrays")
-        self._back = torch.arange(-spec.lookback, 0)
-        self._ahead = torch.arange(spec.horizon)
+        # Every window is a contiguous block of rows, so a strided view holds all of them
+        # without copying, and one index_select copies a batch block by block.
+        self._sources = {"x": _Windows(self.inputs, spec.lookback),
+                         "f": _Windows(self.future, spec.horizon)}
+        if self.targets is not None:
+            self._sources["y"] = _Windows(self.targets, spec.horizon)
 
     @property
     def channels(self) -> int:
@@ -90,13 +94,10 @@ class WindowDataset(Dataset):
         else:
             window, channel = indices, None
         origin = self.origins[window]
-        past = (origin[:, None] + self._back).reshape(-1)
-        ahead = (origin[:, None] + self._ahead).reshape(-1)
-        batch = {"x": _gather(self.inputs, past, channel, self.spec.lookback),
-                 "f": _gather(self.future, ahead, None, self.spec.horizon),
-                 "window": window}
-        if self.targets is not None:
-            batch["y"] = _gather(self.targets, ahead, channel, self.spec.horizon)
+        first_rows = {"x": origin - self.spec.lookback, "f": origin, "y": origin}
+        batch = {key: source.select(first_rows[key], None if key == "f" else channel)
+                 for key, source in self._sources.items()}
+        batch["window"] = window
         if channel is not None:
             batch["channel"] = channel
         return batch
@@ -114,15 +115,23 @@ def collate_batch(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return batch
 
 
-def _gather(array: torch.Tensor, rows: torch.Tensor, channel: torch.Tensor | None,
-            steps: int) -> torch.Tensor:
-    # One index_select over flattened row numbers runs at memory speed; advanced indexing
-    # with a (B, steps) index is several times slower on CPU.
-    width, batch = array.shape[1], len(rows) // steps
-    if channel is None:
-        return array.index_select(0, rows).view(batch, steps, width)
-    elements = rows.view(batch, steps) * width + channel.view(batch, 1)
-    return array.view(-1).index_select(0, elements.view(-1)).view(batch, steps, 1)
+class _Windows:
+    """All windows of ``steps`` rows of a (rows, channels) array, as a strided view."""
+
+    def __init__(self, array: torch.Tensor, steps: int):
+        rows, width = array.shape
+        self.array = array
+        self.steps = steps
+        self.view = array.as_strided((max(rows - steps + 1, 0), steps, width), (width, width, 1))
+
+    def select(self, first_rows: torch.Tensor, channel: torch.Tensor | None) -> torch.Tensor:
+        """Windows starting at ``first_rows``: (B, steps, channels), or (B, steps, 1) per channel."""
+        if channel is None:
+            return self.view.index_select(0, first_rows)
+        # one channel per sample: gather single elements rather than whole rows
+        width = self.array.shape[1]
+        elements = (first_rows[:, None] + torch.arange(self.steps)) * width + channel[:, None]
+        return self.array.view(-1).index_select(0, elements.reshape(-1)).view(-1, self.steps, 1)
 
 
 def _contiguous_float(array) -> torch.Tensor:
