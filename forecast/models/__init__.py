@@ -1,0 +1,1 @@
+"""Neural networks: DenseNet blocks, image backbones, forecasting encoders and heads."""

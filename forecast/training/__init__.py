@@ -1,0 +1,1 @@
+"""Lightning modules (loss and optimisation), Trainer factory and seeding."""
