@@ -60,9 +60,13 @@ class DenseLayer(nn.Module):
     def bottleneck(self, inputs: list[Tensor], recomputing: bool = False) -> Tensor:
         """Concatenate, then BN-ReLU-Conv1x1."""
         features = torch.cat(inputs, 1)
-        if recomputing:  # batch statistics as in the first pass, without a second running update
-            normed = F.batch_norm(features, None, None, self.norm1.weight, self.norm1.bias,
-                                  training=True, eps=self.norm1.eps)
+        if recomputing:
+            # the same operation as the first pass, but its running-statistics update goes to
+            # copies: the module's statistics are updated once per step, as without checkpointing
+            norm = self.norm1
+            normed = F.batch_norm(features, norm.running_mean.clone(), norm.running_var.clone(),
+                                  norm.weight, norm.bias, training=True, momentum=norm.momentum or 0.0,
+                                  eps=norm.eps)
         else:
             normed = self.norm1(features)
         return self.conv1(self.relu1(normed))

@@ -1,0 +1,63 @@
+"""Checks that need a CUDA GPU; they skip elsewhere (CI has none) and run on a lent GPU machine."""
+
+import pytest
+import torch
+import torchvision
+
+from forecast.models.densenet import DenseStack
+from forecast.models.image import densenet121
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() - b.double()).norm() / b.double().norm())
+
+
+@cuda
+@pytest.mark.parametrize("dim", [1, 2])
+def test_memory_efficient_matches_standard_on_gpu(dim):
+    torch.manual_seed(0)
+    standard = DenseStack(16, (4, 4), growth_rate=8, dim=dim).cuda().train()
+    efficient = DenseStack(16, (4, 4), growth_rate=8, dim=dim, memory_efficient=True).cuda().train()
+    efficient.load_state_dict(standard.state_dict())
+    shape = (8, 16, 64) if dim == 1 else (8, 16, 16, 16)
+    x = torch.randn(*shape, device="cuda")
+    inputs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+    outputs = [net(i) for net, i in zip((standard, efficient), inputs)]
+    for out in outputs:
+        out.square().mean().backward()
+    assert _relative_error(outputs[1], outputs[0]) < 1e-5
+    assert _relative_error(inputs[1].grad, inputs[0].grad) < 1e-4
+    for (name, a), b in zip(standard.named_buffers(), efficient.buffers()):
+        assert torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-6), name
+
+
+@cuda
+def test_bf16_channels_last_training_step_is_finite_and_close_to_fp32():
+    torch.manual_seed(0)
+    model = densenet121(num_classes=10).cuda()
+    images = torch.randn(4, 3, 128, 128, device="cuda")
+    with torch.no_grad():
+        reference = model.eval()(images)
+    model = model.to(memory_format=torch.channels_last)
+    with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
+        fast = model(images.to(memory_format=torch.channels_last))
+    assert fast.dtype == torch.bfloat16 and torch.isfinite(fast).all()
+    assert _relative_error(fast.float(), reference) < 3e-2
+    model.train()
+    with torch.autocast("cuda", torch.bfloat16):
+        loss = model(images.to(memory_format=torch.channels_last)).float().logsumexp(1).mean()
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@cuda
+def test_torchvision_weights_give_the_same_logits_on_gpu():
+    torch.manual_seed(0)
+    theirs = torchvision.models.densenet121(weights=None).cuda().eval()
+    ours = densenet121().cuda().eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(2, 3, 224, 224, device="cuda")
+    with torch.no_grad():
+        assert _relative_error(ours(x), theirs(x)) < 1e-5
