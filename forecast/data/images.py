@@ -19,7 +19,31 @@ TORCHVISION_SETS = {
 }
 
 
-class DigitsDataModule(L.LightningDataModule):
+class _ImageParts(L.LightningDataModule):
+    """Serves ``self.parts`` (train/val/test datasets that ``setup`` fills) as seeded loaders."""
+
+    def __init__(self, batch_size: int, seed: int, num_workers: int):
+        super().__init__()
+        self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
+        self.parts: dict[str, Dataset] = {}
+
+    def _loader(self, part: str) -> DataLoader:
+        self.setup()
+        return DataLoader(self.parts[part], batch_size=self.batch_size, shuffle=part == "train",
+                          generator=torch.Generator().manual_seed(self.seed),
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+
+class DigitsDataModule(_ImageParts):
     """The 1,797 real 8x8 handwritten digits bundled with scikit-learn, split stratified by class
     into train/val/test and standardised with training statistics; images (B, 1, 8, 8)."""
 
@@ -28,13 +52,9 @@ class DigitsDataModule(L.LightningDataModule):
 
     def __init__(self, batch_size: int = 64, val_fraction: float = 0.1,
                  test_fraction: float = 0.2, seed: int = 0, num_workers: int = 0):
-        super().__init__()
-        self.batch_size = batch_size
+        super().__init__(batch_size, seed, num_workers)
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
-        self.seed = seed
-        self.num_workers = num_workers
-        self.parts: dict[str, TensorDataset] = {}
 
     def setup(self, stage: str | None = None) -> None:
         if self.parts:
@@ -54,36 +74,19 @@ class DigitsDataModule(L.LightningDataModule):
             x = torch.from_numpy((images[rows] - mean) / std).unsqueeze(1)
             self.parts[part] = TensorDataset(x, torch.from_numpy(labels[rows]).long())
 
-    def _loader(self, part: str) -> DataLoader:
-        self.setup()
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(self.parts[part], batch_size=self.batch_size, shuffle=part == "train",
-                          generator=generator, num_workers=self.num_workers)
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
-
-
-class TorchvisionDataModule(L.LightningDataModule):
+class TorchvisionDataModule(_ImageParts):
     """FashionMNIST, CIFAR-10 (downloaded into ``root`` where the network allows) or an
     ImageFolder at ``root`` (resized to ``image_size``); a seeded share of train becomes val."""
 
     def __init__(self, name: str, root: str | Path, batch_size: int = 128, val_fraction: float = 0.1,
                  image_size: int = 224, seed: int = 0, num_workers: int = 2, download: bool = True):
-        super().__init__()
+        super().__init__(batch_size, seed, num_workers)
         if name not in TORCHVISION_SETS:
             raise DataError(f"unknown image dataset '{name}'; known: digits, {', '.join(TORCHVISION_SETS)}")
         self.name, self.root = name, Path(root)
         self.in_channels = TORCHVISION_SETS[name][0]
-        self.batch_size, self.val_fraction, self.image_size = batch_size, val_fraction, image_size
-        self.seed, self.num_workers, self.download = seed, num_workers, download
-        self.parts: dict[str, Dataset] = {}
+        self.val_fraction, self.image_size, self.download = val_fraction, image_size, download
 
     def setup(self, stage: str | None = None) -> None:
         if self.parts:
@@ -110,22 +113,6 @@ class TorchvisionDataModule(L.LightningDataModule):
                                     f"({error}); download it on a connected machine into that folder") from None
         train, val = _seeded_halves(train, self.val_fraction, self.seed)
         self.parts = {"train": train, "val": val, "test": test}
-
-    def _loader(self, part: str) -> DataLoader:
-        self.setup()
-        return DataLoader(self.parts[part], batch_size=self.batch_size, shuffle=part == "train",
-                          generator=torch.Generator().manual_seed(self.seed),
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
-
 
 def _seeded_halves(dataset: Dataset, fraction: float, seed: int) -> tuple[Subset, Subset]:
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
