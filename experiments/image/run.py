@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import lightning as L
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from provenance import header  # noqa: E402
