@@ -8,13 +8,13 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from forecast.data.calendar import Encoding, calendar_features, default_calendar
 from forecast.data.scaling import Scaler, ScalerKind
 from forecast.data.series import SeriesData
 from forecast.data.splits import Splits, split_by_fraction
-from forecast.data.windows import WindowDataset, WindowSpec
+from forecast.data.windows import WindowDataset, WindowSpec, collate_batch
 from forecast.errors import DataError
 
 PARTS = ("train", "val", "test")
@@ -44,7 +44,8 @@ class SeriesDataModule(L.LightningDataModule):
                  calendar: list[str] | str | None = "auto", calendar_encoding: Encoding = "cyclic",
                  scaler: ScalerKind = "standard", channel_independent: bool = False,
                  batch_size: int = 32, eval_batch_size: int | None = None, num_workers: int = 0,
-                 seed: int = 0, future: dict[str, pd.DataFrame] | None = None):
+                 seed: int = 0, future: dict[str, pd.DataFrame] | None = None,
+                 scalers: tuple[Scaler, Scaler] | None = None):
         super().__init__()
         self.data = data
         self.spec = spec
@@ -63,8 +64,9 @@ class SeriesDataModule(L.LightningDataModule):
         self.seed = seed
         self.future = future or {}
         self._check_columns()
-        self.input_scaler = Scaler(scaler)
-        self.future_scaler = Scaler(scaler)
+        # scalers fitted elsewhere (a trained model's) are used as they are, never refitted
+        self.fitted_scalers = scalers is not None
+        self.input_scaler, self.future_scaler = scalers or (Scaler(scaler), Scaler(scaler))
         self.datasets: dict[str, WindowDataset] = {}
         self.layout: Layout | None = None
 
@@ -79,15 +81,16 @@ class SeriesDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
-        self._check_lengths()
         frames = self.data.frames
-        train_rows = [frames[sid][self.input_columns].to_numpy()[:self.split[sid].train_end]
-                      for sid in frames]
-        self.input_scaler.fit(np.concatenate(train_rows))
-        if self.future_covariates:
-            self.future_scaler.fit(np.concatenate(
-                [frames[sid][self.future_covariates].to_numpy()[:self.split[sid].train_end]
-                 for sid in frames]))
+        if not self.fitted_scalers:
+            self._check_lengths()
+            train_rows = [frames[sid][self.input_columns].to_numpy()[:self.split[sid].train_end]
+                          for sid in frames]
+            self.input_scaler.fit(np.concatenate(train_rows))
+            if self.future_covariates:
+                self.future_scaler.fit(np.concatenate(
+                    [frames[sid][self.future_covariates].to_numpy()[:self.split[sid].train_end]
+                     for sid in frames]))
         inputs, future, layout = self._stack({sid: frames[sid] for sid in frames})
         self.layout = layout
         targets = inputs[:, :len(self.target)]
@@ -124,10 +127,18 @@ class SeriesDataModule(L.LightningDataModule):
 
     def _loader(self, part: str, shuffle: bool = False) -> DataLoader:
         self.setup()
+        dataset = self.datasets[part]
         size = self.batch_size if part == "train" else self.eval_batch_size
-        return self.datasets[part].loader(size, shuffle=shuffle, seed=self.seed,
-                                          num_workers=self.num_workers,
-                                          persistent_workers=self.num_workers > 0)
+        options = {"num_workers": self.num_workers, "persistent_workers": self.num_workers > 0}
+        trainer = self.trainer
+        if trainer is None or trainer.world_size == 1:
+            return dataset.loader(size, shuffle=shuffle, seed=self.seed, **options)
+        rank, world = trainer.global_rank, trainer.world_size
+        if shuffle:  # training may pad a shard by a few windows; that only reweights them slightly
+            sampler = DistributedSampler(dataset, world, rank, shuffle=True, seed=self.seed)
+        else:  # evaluation: disjoint shards, no padding, so every window counts exactly once
+            sampler = list(range(rank, len(dataset), world))
+        return DataLoader(dataset, batch_size=size, sampler=sampler, collate_fn=collate_batch, **options)
 
     def _predict_dataset(self) -> WindowDataset:
         horizon = self.spec.horizon

@@ -1,0 +1,1 @@
+"""Metrics, walk-forward backtests, trading simulation and reports."""

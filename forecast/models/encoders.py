@@ -1,0 +1,103 @@
+"""Encoders that turn a past window into a feature sequence (B, L', F) for an LSTM head."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from forecast.models.densenet import DenseStack
+from forecast.models.image import DenseNet
+from forecast.models.resnet import ResidualStack
+
+
+def _left_pad(x: Tensor, multiple: int) -> Tensor:
+    """Pad (B, C, L) on the left, repeating the first step, to a length divisible by ``multiple``:
+    strided convolutions and pooling then drop nothing, least of all the latest steps."""
+    extra = (-x.shape[-1]) % multiple
+    return F.pad(x, (extra, 0), mode="replicate") if extra else x
+
+
+class DenseNet1D(nn.Module):
+    """Dense blocks over time. A stem of non-overlapping patches (a convolution with kernel and
+    stride ``patch``) shortens long look-backs; each transition halves the length again."""
+
+    def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 32,
+                 growth_rate: int = 16, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
+                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False):
+        super().__init__()
+        self.stem = nn.Conv1d(in_channels, stem_channels, kernel_size=patch, stride=patch)
+        self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
+                                drop_rate, dim=1, pool=2, memory_efficient=memory_efficient)
+        self.norm = nn.BatchNorm1d(self.stack.out_channels)
+        self.reduction = patch * 2 ** (len(block_config) - 1)
+        self.out_features = self.stack.out_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.stem(_left_pad(x.transpose(1, 2), self.reduction))
+        return F.relu(self.norm(self.stack(h))).transpose(1, 2)
+
+
+class DenseNet2D(nn.Module):
+    """Dense blocks over the (variables x time) map as a one-channel image, pooling along time
+    only: 3x3 convolutions see neighbouring variables, so cross-variable patterns are learned.
+    Output features per step: channels x variables."""
+
+    def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 16,
+                 growth_rate: int = 8, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
+                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False):
+        super().__init__()
+        self.stem = nn.Conv2d(1, stem_channels, kernel_size=(1, patch), stride=(1, patch))
+        self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
+                                drop_rate, dim=2, pool=(1, 2), memory_efficient=memory_efficient)
+        self.norm = nn.BatchNorm2d(self.stack.out_channels)
+        self.reduction = patch * 2 ** (len(block_config) - 1)
+        self.out_features = self.stack.out_channels * in_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        image = _left_pad(x.transpose(1, 2), self.reduction).unsqueeze(1)  # (B, 1, C, L)
+        maps = F.relu(self.norm(self.stack(self.stem(image))))  # (B, F, C, L')
+        return maps.permute(0, 3, 1, 2).flatten(2)  # (B, L', F * C)
+
+
+class ResNet1D(nn.Module):
+    """The residual counterpart of DenseNet1D: the same patch stem, basic blocks instead of dense
+    layers, each stage after the first halving the length."""
+
+    def __init__(self, in_channels: int, patch: int = 8, widths: tuple[int, ...] = (32, 64),
+                 blocks_per_stage: tuple[int, ...] = (2, 2)):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv1d(in_channels, widths[0], kernel_size=patch, stride=patch),
+                                  nn.BatchNorm1d(widths[0]), nn.ReLU(inplace=True))
+        self.stack = ResidualStack(widths[0], widths, blocks_per_stage, dim=1)
+        self.reduction = patch * 2 ** (len(widths) - 1)
+        self.out_features = self.stack.out_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.stack(self.stem(_left_pad(x.transpose(1, 2), self.reduction))).transpose(1, 2)
+
+
+class FrameEncoder(nn.Module):
+    """An image DenseNet applied with shared weights to every frame: (B, T, C, H, W) -> (B, T, F)."""
+
+    def __init__(self, backbone: DenseNet):
+        super().__init__()
+        self.backbone = backbone
+        self.out_features = backbone.num_features
+
+    def forward(self, frames: Tensor) -> Tensor:
+        batch, steps = frames.shape[:2]
+        features = self.backbone.features(frames.flatten(0, 1))
+        return features.view(batch, steps, -1)
+
+
+class Projection(nn.Module):
+    """No convolution: each time step's inputs linearly projected (the plain-LSTM baseline)."""
+
+    def __init__(self, in_channels: int, out_features: int = 32):
+        super().__init__()
+        self.linear = nn.Linear(in_channels, out_features)
+        self.out_features = out_features
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x)
+

@@ -1,0 +1,71 @@
+"""Encoder + LSTM head forecasters (DenseNet-LSTM and its comparisons), built by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from forecast.models.encoders import DenseNet1D, DenseNet2D, Projection, ResNet1D
+from forecast.models.heads import DirectHead, Seq2SeqHead
+from forecast.models.revin import RevIN
+
+HEADS = {"seq2seq": Seq2SeqHead, "direct": DirectHead}
+
+
+class EncoderLSTM(nn.Module):
+    """encoder -> LSTM head, with optional RevIN around both.
+
+    Inputs x (B, L, C_in) whose first ``out_channels`` channels are the targets, known-future
+    covariates f (B, H, C_f), and in training the targets y (B, H, C_out) for teacher forcing.
+    Returns (B, H, C_out), or (B, H, C_out, Q) when the head has quantiles.
+    """
+
+    def __init__(self, encoder: nn.Module, head: nn.Module, in_channels: int, out_channels: int,
+                 revin: bool = True):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+        self.out_channels = out_channels
+        self.revin = RevIN(in_channels) if revin else None
+
+    @property
+    def quantiles(self) -> list[float] | None:
+        levels = self.head.output.quantiles
+        return levels if len(levels) > 1 else None
+
+    def forward(self, x: Tensor, f: Tensor, y: Tensor | None = None,
+                teacher_forcing: float = 0.0) -> Tensor:
+        if self.revin is not None:
+            mean, std = self.revin.statistics(x)
+            x = self.revin.normalize(x, mean, std)
+            y = None if y is None else self.revin.normalize(y, mean, std)
+        last = x[:, -1, :self.out_channels]
+        out = self.head(self.encoder(x), last, f, y, teacher_forcing)
+        if self.revin is not None:
+            out = self.revin.denormalize(out, mean, std)
+        return out if self.quantiles else out[..., 0]
+
+
+def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: int,
+                     future_channels: int = 0, head: str = "seq2seq", hidden_size: int = 128,
+                     num_layers: int = 1, dropout: float = 0.1,
+                     quantiles: Sequence[float] | None = None, revin: bool = True,
+                     patch: int = 8, memory_efficient: bool = False) -> EncoderLSTM:
+    """``densenet-lstm``, ``densenet2d-lstm``, ``resnet-lstm`` or ``lstm`` with a seq2seq or direct head."""
+    encoders = {
+        "densenet-lstm": lambda: DenseNet1D(in_channels, patch=patch, drop_rate=dropout,
+                                            memory_efficient=memory_efficient),
+        "densenet2d-lstm": lambda: DenseNet2D(in_channels, patch=patch, drop_rate=dropout,
+                                              memory_efficient=memory_efficient),
+        "resnet-lstm": lambda: ResNet1D(in_channels, patch=patch),
+        "lstm": lambda: Projection(in_channels),
+    }
+    if name not in encoders:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(encoders)}")
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
+    encoder = encoders[name]()
+    lstm_head = HEADS[head](encoder.out_features, out_channels, horizon, future_channels,
+                            hidden_size, num_layers, dropout, quantiles)
+    return EncoderLSTM(encoder, lstm_head, in_channels, out_channels, revin)

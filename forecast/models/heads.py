@@ -1,0 +1,91 @@
+"""LSTM heads: turn an encoder's feature sequence into H steps of forecasts (point or quantiles)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class QuantileOutput(nn.Module):
+    """Linear map to C_out x Q values; with several quantiles, each level is the one below plus a
+    softplus step, so the quantiles can never cross."""
+
+    def __init__(self, in_features: int, out_channels: int, quantiles: Sequence[float] | None):
+        super().__init__()
+        self.quantiles = sorted(quantiles) if quantiles else [0.5]
+        self.out_channels = out_channels
+        self.linear = nn.Linear(in_features, out_channels * len(self.quantiles))
+
+    @property
+    def median_index(self) -> int:
+        return min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
+
+    def forward(self, h: Tensor) -> Tensor:
+        raw = self.linear(h).unflatten(-1, (self.out_channels, len(self.quantiles)))
+        if raw.shape[-1] == 1:
+            return raw
+        steps = F.softplus(raw[..., 1:])
+        return torch.cat([raw[..., :1], raw[..., :1] + steps.cumsum(-1)], -1)
+
+
+def _lstm(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.LSTM:
+    return nn.LSTM(input_size, hidden_size, num_layers, batch_first=True,
+                   dropout=dropout if num_layers > 1 else 0.0)
+
+
+class Seq2SeqHead(nn.Module):
+    """An LSTM encoder over the features; an LSTM decoder unrolled for ``horizon`` steps whose input
+    is its previous forecast (the truth, with probability ``teacher_forcing``, in training) and that
+    step's known-future covariates. Output (B, H, C_out, Q)."""
+
+    def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
+                 hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
+                 quantiles: Sequence[float] | None = None):
+        super().__init__()
+        self.horizon = horizon
+        self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
+        self.decoder = _lstm(out_channels + future_channels, hidden_size, num_layers, dropout)
+        self.dropout = nn.Dropout(dropout)
+        self.output = QuantileOutput(hidden_size, out_channels, quantiles)
+
+    def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
+                teacher_forcing: float = 0.0) -> Tensor:
+        _, state = self.encoder(features)
+        previous, steps = last, []
+        for t in range(self.horizon):
+            step_input = torch.cat([previous, future[:, t]], -1).unsqueeze(1)
+            out, state = self.decoder(step_input, state)
+            forecast = self.output(self.dropout(out[:, 0]))
+            steps.append(forecast)
+            previous = forecast[..., self.output.median_index]
+            if targets is not None and teacher_forcing > 0:
+                use_truth = torch.rand(len(previous), 1, device=previous.device) < teacher_forcing
+                previous = torch.where(use_truth, targets[:, t], previous)
+        return torch.stack(steps, 1)
+
+
+class DirectHead(nn.Module):
+    """An LSTM over the features; its last state, with all known-future covariates, mapped to the
+    whole horizon in one shot. Output (B, H, C_out, Q)."""
+
+    def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
+                 hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
+                 quantiles: Sequence[float] | None = None):
+        super().__init__()
+        self.horizon = horizon
+        self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
+        self.future = nn.Linear(future_channels, hidden_size) if future_channels else None
+        self.dropout = nn.Dropout(dropout)
+        self.step = nn.Parameter(torch.randn(horizon, hidden_size) * 0.02)  # one embedding per lead time
+        self.output = QuantileOutput(hidden_size, out_channels, quantiles)
+
+    def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
+                teacher_forcing: float = 0.0) -> Tensor:
+        _, (hidden, _) = self.encoder(features)
+        h = hidden[-1].unsqueeze(1) + self.step  # (B, H, hidden)
+        if self.future is not None:
+            h = h + self.future(future)
+        return self.output(self.dropout(F.gelu(h)))

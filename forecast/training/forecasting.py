@@ -1,0 +1,121 @@
+"""ForecastingModule: loss, optimisation and original-scale metrics for any forecaster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics import MeanAbsoluteError, MeanSquaredError
+
+Loss = Literal["mse", "mae", "huber", "quantile"]
+
+
+def pinball_loss(forecast: Tensor, target: Tensor, quantiles: Sequence[float]) -> Tensor:
+    """Mean pinball loss of (..., Q) quantile forecasts against (...) targets."""
+    levels = torch.tensor(quantiles, device=forecast.device, dtype=forecast.dtype)
+    error = target.unsqueeze(-1) - forecast
+    return torch.maximum(levels * error, (levels - 1) * error).mean()
+
+
+class ForecastingModule(L.LightningModule):
+    """Trains a forecaster on scaled windows; logs val/test MSE and MAE on the original scale.
+
+    ``teacher_forcing`` is the starting probability of feeding the decoder the truth; it falls
+    linearly to zero over the training epochs. A NaN or infinite loss stops training with an error
+    naming the epoch and step.
+    """
+
+    def __init__(self, model: nn.Module, target_center: Sequence[float], target_scale: Sequence[float],
+                 loss: Loss = "mse", lr: float = 1e-3, weight_decay: float = 1e-4,
+                 schedule: Literal["cosine", "onecycle", "none"] = "cosine",
+                 teacher_forcing: float = 0.0):
+        super().__init__()
+        self.model = model
+        self.save_hyperparameters(ignore=["model"])
+        self.register_buffer("center", torch.tensor(list(target_center), dtype=torch.float32))
+        self.register_buffer("scale", torch.tensor(list(target_scale), dtype=torch.float32))
+        self.metrics = nn.ModuleDict({f"{part}_{name}": metric() for part in ("val", "test")
+                                      for name, metric in (("mse", MeanSquaredError),
+                                                           ("mae", MeanAbsoluteError))})
+
+    @property
+    def quantiles(self) -> list[float] | None:
+        return getattr(self.model, "quantiles", None)
+
+    def forward(self, x: Tensor, f: Tensor) -> Tensor:
+        return self.model(x, f)
+
+    def point(self, forecast: Tensor) -> Tensor:
+        """The point forecast: the median of quantile forecasts, or the forecast itself."""
+        if not self.quantiles:
+            return forecast
+        middle = min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
+        return forecast[..., middle]
+
+    def loss(self, forecast: Tensor, target: Tensor) -> Tensor:
+        kind = self.hparams.loss
+        if self.quantiles or kind == "quantile":
+            if not self.quantiles:
+                raise ValueError("the quantile loss needs a model with quantile outputs")
+            return pinball_loss(forecast, target, self.quantiles)
+        if kind == "mse":
+            return F.mse_loss(forecast, target)
+        if kind == "mae":
+            return F.l1_loss(forecast, target)
+        if kind == "huber":
+            return F.huber_loss(forecast, target)
+        raise ValueError(f"loss must be mse, mae, huber or quantile, not {kind!r}")
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        epochs = max(self.trainer.max_epochs or 1, 1)
+        ratio = self.hparams.teacher_forcing * max(0.0, 1 - self.current_epoch / epochs)
+        forecast = self.model(batch["x"], batch["f"], batch["y"], ratio)
+        loss = self.loss(forecast.float(), batch["y"])
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss.item()} at epoch {self.current_epoch}, "
+                                     f"step {self.global_step}; lower the learning rate or check the data")
+        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["y"]))
+        return loss
+
+    def _evaluate(self, batch: dict[str, Tensor], part: str) -> None:
+        forecast = self.model(batch["x"], batch["f"]).float()
+        self.log(f"{part}_loss", self.loss(forecast, batch["y"]), prog_bar=True,
+                 batch_size=len(batch["y"]), sync_dist=True)
+        scale, center = self._target_scaling(batch)
+        original, truth = self.point(forecast) * scale + center, batch["y"] * scale + center
+        for name in ("mse", "mae"):
+            metric = self.metrics[f"{part}_{name}"]
+            metric.update(original.reshape(-1), truth.reshape(-1))
+            self.log(f"{part}_{name}", metric, on_step=False, on_epoch=True)
+
+    def _target_scaling(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        if "channel" in batch:  # channel-independent samples: each has its own channel's scaling
+            return self.scale[batch["channel"]].view(-1, 1, 1), self.center[batch["channel"]].view(-1, 1, 1)
+        return self.scale, self.center
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self.model(batch["x"], batch["f"]).float()
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        if hp.schedule == "none":
+            return optimizer
+        steps = max(int(self.trainer.estimated_stepping_batches), 1)
+        if hp.schedule == "cosine":
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        elif hp.schedule == "onecycle":
+            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp.lr, total_steps=steps)
+        else:
+            raise ValueError(f"schedule must be cosine, onecycle or none, not {hp.schedule!r}")
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

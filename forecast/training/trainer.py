@@ -1,0 +1,51 @@
+"""make_trainer: the Lightning Trainer with this package's defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+
+def default_precision(accelerator: str) -> str:
+    """bf16 mixed precision on GPUs that support it, full fp32 elsewhere."""
+    on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
+
+
+def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int | str = "auto",
+                 strategy: str = "auto", precision: str | None = None, patience: int | None = 5,
+                 log_dir: str | Path | None = "runs", logger: str = "csv", progress: bool = True,
+                 gradient_clip: float | None = 1.0, checkpoints: bool = True,
+                 deterministic: bool | None = None, **trainer_options) -> L.Trainer:
+    """A Trainer with early stopping and best-checkpointing on ``val_loss``, a CSV (or
+    TensorBoard) logger under ``log_dir``, gradient clipping, and bf16 on capable GPUs.
+
+    Distributed samplers come from :class:`~forecast.data.SeriesDataModule` (no padding, so
+    every validation window counts once), hence ``use_distributed_sampler=False``.
+    """
+    callbacks = []
+    if patience is not None:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
+    if checkpoints and log_dir is not None:
+        callbacks.append(ModelCheckpoint(dirpath=Path(log_dir) / "checkpoints", monitor="val_loss",
+                                         mode="min", save_top_k=1, save_weights_only=True,
+                                         filename="best"))
+    if log_dir is None:
+        run_logger = False
+    elif logger == "tensorboard":
+        run_logger = TensorBoardLogger(str(log_dir), name="", version="")
+    else:
+        run_logger = CSVLogger(str(log_dir), name="", version="")
+    if deterministic is None:  # cuDNN's LSTM kernels have no deterministic variant
+        deterministic = True if not torch.cuda.is_available() else "warn"
+    return L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
+                     strategy=strategy, precision=precision or default_precision(accelerator),
+                     callbacks=callbacks, logger=run_logger, enable_checkpointing=bool(checkpoints and log_dir),
+                     enable_progress_bar=progress, enable_model_summary=False,
+                     gradient_clip_val=gradient_clip, deterministic=deterministic,
+                     use_distributed_sampler=False, default_root_dir=str(log_dir) if log_dir else None,
+                     **trainer_options)
