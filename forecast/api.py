@@ -45,7 +45,7 @@ class Forecaster:
                  future_covariates: list[str] | None = None, calendar: str | list[str] | None = "auto",
                  head: str = "seq2seq", quantiles: list[float] | None = None, loss: str = "mse",
                  scaler: str = "standard", channel_independent: bool = False, revin: bool = True,
-                 hidden_size: int = 128, dropout: float = 0.1, patch: int = 8,
+                 hidden_size: int = 128, dropout: float = 0.1, patch: int = 8, highway: bool = True,
                  season: int | None = None, max_epochs: int = 20, batch_size: int = 32,
                  lr: float = 1e-3, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
                  patience: int | None = 5, accelerator: str = "auto", devices: int | str = 1,
@@ -266,7 +266,8 @@ class Forecaster:
             return build_forecaster(name, schema["in_channels"], out_channels, horizon,
                                     schema["future_channels"], config["head"], config["hidden_size"],
                                     dropout=config["dropout"], quantiles=config["quantiles"],
-                                    revin=config["revin"], patch=config["patch"])
+                                    revin=config["revin"], patch=config["patch"],
+                                    lookback=config["lookback"] if config["highway"] else None)
         baselines = {"naive": lambda: Naive(out_channels, horizon),
                      "seasonal-naive": lambda: SeasonalNaive(out_channels, horizon, config["season"]),
                      "drift": lambda: Drift(out_channels, horizon),

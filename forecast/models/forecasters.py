@@ -14,7 +14,11 @@ HEADS = {"seq2seq": Seq2SeqHead, "direct": DirectHead}
 
 
 class EncoderLSTM(nn.Module):
-    """encoder -> LSTM head, with optional RevIN around both.
+    """encoder -> LSTM head, with optional RevIN around both and an optional linear highway.
+
+    The highway (the autoregressive component of LSTNet, Lai et al. 2018) adds a linear map from
+    each target's look-back to its horizon, so the network learns a correction to a linear
+    forecast rather than the whole forecast.
 
     Inputs x (B, L, C_in) whose first ``out_channels`` channels are the targets, known-future
     covariates f (B, H, C_f), and in training the targets y (B, H, C_out) for teacher forcing.
@@ -22,12 +26,13 @@ class EncoderLSTM(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, head: nn.Module, in_channels: int, out_channels: int,
-                 revin: bool = True):
+                 revin: bool = True, highway: tuple[int, int] | None = None):
         super().__init__()
         self.encoder = encoder
         self.head = head
         self.out_channels = out_channels
         self.revin = RevIN(in_channels) if revin else None
+        self.highway = nn.Linear(*highway) if highway else None  # (lookback, horizon)
 
     @property
     def quantiles(self) -> list[float] | None:
@@ -42,6 +47,9 @@ class EncoderLSTM(nn.Module):
             y = None if y is None else self.revin.normalize(y, mean, std)
         last = x[:, -1, :self.out_channels]
         out = self.head(self.encoder(x), last, f, y, teacher_forcing)
+        if self.highway is not None:
+            linear = self.highway(x[..., :self.out_channels].transpose(1, 2)).transpose(1, 2)
+            out = out + linear.unsqueeze(-1)
         if self.revin is not None:
             out = self.revin.denormalize(out, mean, std)
         return out if self.quantiles else out[..., 0]
@@ -51,8 +59,10 @@ def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: in
                      future_channels: int = 0, head: str = "seq2seq", hidden_size: int = 128,
                      num_layers: int = 1, dropout: float = 0.1,
                      quantiles: Sequence[float] | None = None, revin: bool = True,
-                     patch: int = 8, memory_efficient: bool = False) -> EncoderLSTM:
-    """``densenet-lstm``, ``densenet2d-lstm``, ``resnet-lstm`` or ``lstm`` with a seq2seq or direct head."""
+                     patch: int = 8, memory_efficient: bool = False,
+                     lookback: int | None = None) -> EncoderLSTM:
+    """``densenet-lstm``, ``densenet2d-lstm``, ``resnet-lstm`` or ``lstm`` with a seq2seq or direct
+    head; given ``lookback``, a linear highway from look-back to horizon is added."""
     encoders = {
         "densenet-lstm": lambda: DenseNet1D(in_channels, patch=patch, drop_rate=dropout,
                                             memory_efficient=memory_efficient),
@@ -68,4 +78,5 @@ def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: in
     encoder = encoders[name]()
     lstm_head = HEADS[head](encoder.out_features, out_channels, horizon, future_channels,
                             hidden_size, num_layers, dropout, quantiles)
-    return EncoderLSTM(encoder, lstm_head, in_channels, out_channels, revin)
+    highway = (lookback, horizon) if lookback else None
+    return EncoderLSTM(encoder, lstm_head, in_channels, out_channels, revin, highway)
