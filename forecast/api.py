@@ -47,7 +47,7 @@ class Forecaster:
                  scaler: str = "standard", channel_independent: bool = False, revin: bool = True,
                  hidden_size: int = 128, dropout: float = 0.1, patch: int = 8, highway: bool = True,
                  season: int | None = None, max_epochs: int = 20, batch_size: int = 32,
-                 lr: float = 1e-3, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
+                 lr: float = 3e-4, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
                  patience: int | None = 5, accelerator: str = "auto", devices: int | str = 1,
                  strategy: str = "auto", precision: str | None = None, seed: int = 0,
                  log_dir: str | None = None, progress: bool = False):
@@ -89,7 +89,9 @@ class Forecaster:
         self.network = self._build()
         if config["model"] == "linear":
             self.network.fit(module.datasets["train"].loader(4096), module.datasets["val"].loader(4096))
-        elif any(p.requires_grad for p in self.network.parameters()):
+        elif getattr(self.network, "highway", None) is not None and len(module.datasets["val"]):
+            self._start_from_ridge(module)
+        if config["model"] != "linear" and any(p.requires_grad for p in self.network.parameters()):
             target = module.target_scaler
             lightning_module = ForecastingModule(
                 self.network, target.center.tolist(), target.scale.tolist(),
@@ -97,6 +99,19 @@ class Forecaster:
                 weight_decay=config["weight_decay"], teacher_forcing=config["teacher_forcing"])
             self._train(lightning_module, module)
         return self
+
+    def _start_from_ridge(self, module: SeriesDataModule) -> None:
+        """Start the highway at the closed-form ridge solution and the head's output at zero:
+        training then begins from the linear forecast and learns a correction to it."""
+        config = self.config
+        ridge = RidgeLinear(config["lookback"], config["horizon"], self.network.out_channels)
+        ridge.fit(module.datasets["train"].loader(4096), module.datasets["val"].loader(4096))
+        with torch.no_grad():
+            self.network.highway.weight.copy_(ridge.weight[:-1].T)
+            self.network.highway.bias.copy_(ridge.weight[-1])
+            output = self.network.head.output.linear
+            output.weight.zero_()
+            output.bias.zero_()
 
     def _train(self, lightning_module, module: SeriesDataModule) -> None:
         from forecast.training.trainer import make_trainer
