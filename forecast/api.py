@@ -64,6 +64,7 @@ class Forecaster:
         self.scalers: tuple[Scaler, Scaler] | None = None
         self.data: SeriesData | None = None
         self.split: Splits | None = None
+        self.windows: dict[str, int] = {}
 
     # ---- training -------------------------------------------------------------------------
     def fit(self, data, split: Splits | None = None, val: float = 0.2, test: float = 0.0,
@@ -86,6 +87,7 @@ class Forecaster:
                        "freq": series.freq, "in_channels": 1 if config["channel_independent"]
                        else len(module.input_columns),
                        "future_channels": module.datasets["train"].future.shape[1]}
+        self.windows = {part: len(module.datasets[part]) for part in ("train", "val", "test")}
         self.network = self._build()
         if config["model"] == "linear":
             self.network.fit(module.datasets["train"].loader(4096), module.datasets["val"].loader(4096))
