@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("forecast: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`forecast predict ... | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # an unexpected failure: a bug of ours, not the user's
         if args.debug:
             raise
@@ -94,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.set_defaults(run=_evaluate)
 
-    demo = commands.add_parser("demo", help="train DenseNet-LSTM and baselines on ETTh1 (about 2 CPU minutes)")
+    demo = commands.add_parser("demo", help="train DenseNet-LSTM and baselines on ETTh1 (under a minute on a laptop CPU)")
     demo.add_argument("--out", default="forecast-demo", help="run folder (default: forecast-demo)")
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(run=_demo)
@@ -249,6 +252,7 @@ def _train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
     import forecast
     from forecast.atomic import write_atomically
 
+    _quiet_lightning()
     accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as scratch:
@@ -277,6 +281,20 @@ def _train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
         print(_table(metrics, settings["model"]))
         print(f"wrote {out}/model.pt, metrics.json, config.yaml", file=sys.stderr)
     return metrics
+
+
+def _quiet_lightning() -> None:
+    """Lightning's banners, tips and deprecation notices are not for a command's user."""
+    import logging
+    import warnings
+
+    from importlib import import_module
+
+    import_module("lightning")  # it sets its loggers' levels on import; ours must come after
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module=r"lightning(\.|$)")
+    warnings.filterwarnings("ignore", module=r"torch\.utils\.data")
 
 
 def _table(metrics: dict, name: str) -> str:
