@@ -4,7 +4,7 @@ Top-level names are imported on first use, so that ``import forecast`` (and the 
 line's start-up) stays fast.
 """
 
-from importlib import import_module
+from forecast.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -16,9 +16,4 @@ _EXPORTS = {
     "DataError": "forecast.errors",
 }
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'forecast' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -4,29 +4,24 @@ Names are imported on first use, so that reading a CSV (and the ``forecast`` com
 start-up) does not pay for importing torch and Lightning.
 """
 
-from importlib import import_module
+from forecast.lazy import lazy_exports
 
 _EXPORTS = {
-    "SeriesData": "series",
-    "read_series": "reading",
-    "load_dataset": "registry",
-    "is_registered": "registry",
-    "Split": "splits",
-    "split_by_fraction": "splits",
-    "split_by_count": "splits",
-    "split_by_time": "splits",
-    "ltsf_split": "splits",
-    "Scaler": "scaling",
-    "calendar_features": "calendar",
-    "WindowSpec": "windows",
-    "WindowDataset": "windows",
-    "collate_batch": "windows",
-    "SeriesDataModule": "datamodule",
+    "SeriesData": "forecast.data.series",
+    "read_series": "forecast.data.reading",
+    "load_dataset": "forecast.data.registry",
+    "is_registered": "forecast.data.registry",
+    "Split": "forecast.data.splits",
+    "split_by_fraction": "forecast.data.splits",
+    "split_by_count": "forecast.data.splits",
+    "split_by_time": "forecast.data.splits",
+    "ltsf_split": "forecast.data.splits",
+    "Scaler": "forecast.data.scaling",
+    "calendar_features": "forecast.data.calendar",
+    "WindowSpec": "forecast.data.windows",
+    "WindowDataset": "forecast.data.windows",
+    "collate_batch": "forecast.data.windows",
+    "SeriesDataModule": "forecast.data.datamodule",
 }
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'forecast.data' has no attribute {name!r}")
-    return getattr(import_module(f"forecast.data.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -36,7 +36,19 @@ def _lstm(input_size: int, hidden_size: int, num_layers: int, dropout: float) ->
                    dropout=dropout if num_layers > 1 else 0.0)
 
 
-class Seq2SeqHead(nn.Module):
+class _LSTMHead(nn.Module):
+    """What both heads share: an LSTM over the encoder's features, dropout, the output layer."""
+
+    def __init__(self, in_features: int, out_channels: int, horizon: int, hidden_size: int,
+                 num_layers: int, dropout: float, quantiles: Sequence[float] | None):
+        super().__init__()
+        self.horizon = horizon
+        self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
+        self.dropout = nn.Dropout(dropout)
+        self.output = QuantileOutput(hidden_size, out_channels, quantiles)
+
+
+class Seq2SeqHead(_LSTMHead):
     """An LSTM encoder over the features; an LSTM decoder unrolled for ``horizon`` steps whose input
     is its previous forecast (the truth, with probability ``teacher_forcing``, in training) and that
     step's known-future covariates. Output (B, H, C_out, Q)."""
@@ -44,12 +56,8 @@ class Seq2SeqHead(nn.Module):
     def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
                  hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
                  quantiles: Sequence[float] | None = None):
-        super().__init__()
-        self.horizon = horizon
-        self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
+        super().__init__(in_features, out_channels, horizon, hidden_size, num_layers, dropout, quantiles)
         self.decoder = _lstm(out_channels + future_channels, hidden_size, num_layers, dropout)
-        self.dropout = nn.Dropout(dropout)
-        self.output = QuantileOutput(hidden_size, out_channels, quantiles)
 
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
                 teacher_forcing: float = 0.0) -> Tensor:
@@ -67,20 +75,16 @@ class Seq2SeqHead(nn.Module):
         return torch.stack(steps, 1)
 
 
-class DirectHead(nn.Module):
+class DirectHead(_LSTMHead):
     """An LSTM over the features; its last state, with all known-future covariates, mapped to the
     whole horizon in one shot. Output (B, H, C_out, Q)."""
 
     def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
                  hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
                  quantiles: Sequence[float] | None = None):
-        super().__init__()
-        self.horizon = horizon
-        self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
+        super().__init__(in_features, out_channels, horizon, hidden_size, num_layers, dropout, quantiles)
         self.future = nn.Linear(future_channels, hidden_size) if future_channels else None
-        self.dropout = nn.Dropout(dropout)
         self.step = nn.Parameter(torch.randn(horizon, hidden_size) * 0.02)  # one embedding per lead time
-        self.output = QuantileOutput(hidden_size, out_channels, quantiles)
 
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
                 teacher_forcing: float = 0.0) -> Tensor:
