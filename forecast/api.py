@@ -76,6 +76,7 @@ class Forecaster:
 
         config = self.config
         seed_everything(config["seed"])
+        self.schema = None  # a second fit starts afresh from the settings
         series = self._read(data, training=True, **read_options)
         self.split = split or split_by_fraction(series, 1 - val - test, val, test)
         module = self._datamodule(series, self.split)
@@ -89,8 +90,9 @@ class Forecaster:
                        "future_channels": module.datasets["train"].future.shape[1]}
         self.windows = {part: len(module.datasets[part]) for part in ("train", "val", "test")}
         self.network = self._build()
-        if config["model"] == "linear":
-            self.network.fit(module.datasets["train"].loader(4096), module.datasets["val"].loader(4096))
+        if config["model"] == "linear":  # alpha is chosen on validation windows, if there are any
+            choose_on = module.datasets["val"] if self.windows["val"] else module.datasets["train"]
+            self.network.fit(module.datasets["train"].loader(4096), choose_on.loader(4096))
         elif getattr(self.network, "highway", None) is not None and len(module.datasets["val"]):
             self._start_from_ridge(module)
         if config["model"] != "linear" and any(p.requires_grad for p in self.network.parameters()):

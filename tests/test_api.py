@@ -122,3 +122,13 @@ def test_ddp_evaluation_shards_count_every_window_once():
         module.trainer = FakeTrainer(rank)
         seen += [w for batch in module.val_dataloader() for w in batch["window"].tolist()]
     assert sorted(seen) == list(range(len(module.datasets["val"])))
+
+
+def test_linear_without_validation_windows_and_a_second_fit():
+    frame = noisy_sine(rows=300)
+    model = forecast.Forecaster(model="linear", target="y", **SMALL).fit(frame, val=1e-9)
+    assert model.windows["val"] == 0 and np.isfinite(model.predict().to_numpy()).all()
+    again = forecast.Forecaster(model="naive", **SMALL).fit(frame, val=0.2)
+    assert again.schema["target"] == ["y", "temp"]
+    renamed = frame.rename(columns={"temp": "pressure"})
+    assert again.fit(renamed, val=0.2).schema["target"] == ["y", "pressure"]
