@@ -80,7 +80,7 @@ class Forecaster:
         series = self._read(data, training=True, **read_options)
         self.split = split or split_by_fraction(series, 1 - val - test, val, test)
         module = self._datamodule(series, self.split)
-        module.setup()
+        module.setup("fit")
         self.data = series
         self.scalers = (module.input_scaler, module.future_scaler)
         self.schema = {"target": module.target, "past_covariates": module.past_covariates,
@@ -177,7 +177,7 @@ class Forecaster:
             series = self._read(data, **read_options)
             split, part = {sid: Split(0, 0, n) for sid, n in series.lengths().items()}, "test"
         module = self._datamodule(series, split)
-        module.setup()
+        module.setup("test")
         if len(module.datasets[part]) == 0:
             raise DataError(f"{series.name}: no complete window (lookback {self.config['lookback']} + "
                             f"horizon {self.config['horizon']}) in the {part} part")

@@ -132,3 +132,14 @@ def test_linear_without_validation_windows_and_a_second_fit():
     assert again.schema["target"] == ["y", "temp"]
     renamed = frame.rename(columns={"temp": "pressure"})
     assert again.fit(renamed, val=0.2).schema["target"] == ["y", "pressure"]
+
+
+def test_known_future_covariates_are_fitted_and_must_be_given_to_predict():
+    frame = noisy_sine(rows=400).assign(promo=lambda f: (np.arange(len(f)) % 7 == 0).astype(float))
+    model = forecast.Forecaster(model="densenet-lstm", target="y", future_covariates=["promo"],
+                                max_epochs=1, **SMALL).fit(frame, val=0.2)
+    assert model.schema["future_covariates"] == ["promo"]
+    with pytest.raises(DataError, match=r"needs the next 12 values of promo"):
+        model.predict()
+    out = model.predict(future=pd.DataFrame({"promo": np.ones(12)}))
+    assert out.shape == (12, 1) and np.isfinite(out.to_numpy()).all()

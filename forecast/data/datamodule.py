@@ -79,8 +79,14 @@ class SeriesDataModule(L.LightningDataModule):
         return self.input_scaler.subset(list(range(len(self.target))))
 
     def setup(self, stage: str | None = None) -> None:
-        if self.datasets:
-            return
+        """Fit the scalers and build the train/val/test windows; the predict window too for stage
+        None or "predict" (it needs the future covariates, which training does not)."""
+        if "train" not in self.datasets:
+            self._build_parts()
+        if stage in (None, "predict") and "predict" not in self.datasets:
+            self.datasets["predict"] = self._predict_dataset()
+
+    def _build_parts(self) -> None:
         frames = self.data.frames
         if not self.fitted_scalers:
             self._check_lengths()
@@ -99,11 +105,10 @@ class SeriesDataModule(L.LightningDataModule):
                        for sid in frames]
             self.datasets[part] = WindowDataset(inputs, np.concatenate(origins), self.spec,
                                                 targets, future, self.channel_independent)
-        self.datasets["predict"] = self._predict_dataset()
 
     def origins(self, part: str) -> list[tuple[str, int]]:
         """(series id, row of the first forecast step) of each window of a part, in order."""
-        self.setup()
+        self.setup("predict" if part == "predict" else "fit")
         starts = sorted(self.layout.offsets.items(), key=lambda item: item[1])
         ids = [sid for sid, _ in starts]
         offsets = np.array([offset for _, offset in starts])
@@ -126,7 +131,7 @@ class SeriesDataModule(L.LightningDataModule):
         return self._loader("predict")
 
     def _loader(self, part: str, shuffle: bool = False) -> DataLoader:
-        self.setup()
+        self.setup("predict" if part == "predict" else "fit")
         dataset = self.datasets[part]
         size = self.batch_size if part == "train" else self.eval_batch_size
         options = {"num_workers": self.num_workers, "persistent_workers": self.num_workers > 0}
