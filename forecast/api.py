@@ -62,9 +62,14 @@ class Forecaster:
         self.network: nn.Module | None = None
         self.schema: dict | None = None
         self.scalers: tuple[Scaler, Scaler] | None = None
-        self.data: SeriesData | None = None
-        self.split: Splits | None = None
-        self.windows: dict[str, int] = {}
+        self.module: SeriesDataModule | None = None  # the fitted data: series, split, scalers
+
+    @property
+    def windows(self) -> dict[str, int]:
+        """Number of train/val/test windows of the fit (empty for a loaded model)."""
+        if self.module is None:
+            return {}
+        return {part: len(self.module.datasets[part]) for part in ("train", "val", "test")}
 
     # ---- training -------------------------------------------------------------------------
     def fit(self, data, split: Splits | None = None, val: float = 0.2, test: float = 0.0,
@@ -78,20 +83,18 @@ class Forecaster:
         seed_everything(config["seed"])
         self.schema = None  # a second fit starts afresh from the settings
         series = self._read(data, training=True, **read_options)
-        self.split = split or split_by_fraction(series, 1 - val - test, val, test)
-        module = self._datamodule(series, self.split)
+        module = self._datamodule(series, split or split_by_fraction(series, 1 - val - test, val, test))
         module.setup("fit")
-        self.data = series
+        self.module = module
         self.scalers = (module.input_scaler, module.future_scaler)
         self.schema = {"target": module.target, "past_covariates": module.past_covariates,
                        "future_covariates": module.future_covariates, "calendar": module.calendar,
                        "freq": series.freq, "in_channels": 1 if config["channel_independent"]
                        else len(module.input_columns),
                        "future_channels": module.datasets["train"].future.shape[1]}
-        self.windows = {part: len(module.datasets[part]) for part in ("train", "val", "test")}
         self.network = self._build()
         if config["model"] == "linear":  # alpha is chosen on validation windows, if there are any
-            choose_on = module.datasets["val"] if self.windows["val"] else module.datasets["train"]
+            choose_on = module.datasets["val"] if len(module.datasets["val"]) else module.datasets["train"]
             self.network.fit(module.datasets["train"].loader(4096), choose_on.loader(4096))
         elif getattr(self.network, "highway", None) is not None and len(module.datasets["val"]):
             self._start_from_ridge(module)
@@ -143,9 +146,9 @@ class Forecaster:
         future timestamps; with several series, by (unique_id, time). Quantile forecasts add
         ``<target>_q<level>`` columns; the target column holds the median."""
         self._check_fitted()
-        if data is None and self.data is None:
+        if data is None and self.module is None:
             raise DataError("a loaded model keeps no data: pass the series to forecast from")
-        series = self.data if data is None else self._read(data, **read_options)
+        series = self.module.data if data is None else self._read(data, **read_options)
         if isinstance(future, pd.DataFrame):
             future = {sid: future for sid in series.ids}
         for sid, n in series.lengths().items():
@@ -169,15 +172,15 @@ class Forecaster:
         same windows. Without ``data``: the ``part`` of the fit split; with ``data``: every window
         of it, the model's scalers unchanged."""
         self._check_fitted()
-        if data is None and self.data is None:
+        if data is None and self.module is None:
             raise DataError("a loaded model keeps no data: pass the series to evaluate on")
         if data is None:
-            series, split = self.data, self.split
+            module, series = self.module, self.module.data
         else:
             series = self._read(data, **read_options)
-            split, part = {sid: Split(0, 0, n) for sid, n in series.lengths().items()}, "test"
-        module = self._datamodule(series, split)
-        module.setup("test")
+            whole, part = {sid: Split(0, 0, n) for sid, n in series.lengths().items()}, "test"
+            module = self._datamodule(series, whole)
+            module.setup("test")
         if len(module.datasets[part]) == 0:
             raise DataError(f"{series.name}: no complete window (lookback {self.config['lookback']} + "
                             f"horizon {self.config['horizon']}) in the {part} part")

@@ -136,22 +136,27 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
                         help="sort rows that are out of time order")
 
 
-def read_data(args, min_rows: int = 3, target=None, covariates=None):
-    """The series named on the command line: a file path or a registry name."""
+def read_data(source: str, **options):
+    """The series named on the command line: a file path or a registry name; None options unset."""
     from forecast.data.reading import read_series
     from forecast.data.registry import is_registered, load_dataset
 
-    options = {"target": target, "covariates": covariates, "time_col": args.time_col,
-               "id_col": args.id_col, "freq": args.freq, "fill": args.fill, "sort": bool(args.sort),
-               "min_rows": min_rows, "duplicates": args.duplicates}
     options = {k: v for k, v in options.items() if v is not None}
-    if not Path(args.data).exists() and is_registered(args.data):
-        return load_dataset(args.data, **options)
-    return read_series(args.data, **options)
+    if not Path(source).exists() and is_registered(source):
+        return load_dataset(source, **options)
+    return read_series(source, **options)
+
+
+def _read_options(settings) -> dict:
+    """read_series options from parsed flags (a Namespace) or fit settings (a dict)."""
+    get = settings.get if isinstance(settings, dict) else lambda key: getattr(settings, key)
+    return {key: get(key) for key in ("time_col", "id_col", "freq", "fill", "duplicates")} | \
+        {"sort": bool(get("sort"))}
 
 
 def _data_info(args: argparse.Namespace) -> None:
-    data = read_data(args, max(3, args.lookback + args.horizon), args.target, args.covariates)
+    data = read_data(args.data, target=args.target, covariates=args.covariates,
+                     min_rows=max(3, args.lookback + args.horizon), **_read_options(args))
     print(data.describe())
 
 
@@ -236,10 +241,9 @@ def _read_config(path: str) -> dict:
 
 def _fit(args: argparse.Namespace) -> None:
     settings = fit_settings(args)
-    args.time_col, args.id_col, args.freq = settings["time_col"], settings["id_col"], settings["freq"]
-    args.fill, args.duplicates, args.sort = settings["fill"], settings["duplicates"], settings["sort"]
     columns = (settings["covariates"] or []) + (settings["future_covariates"] or [])
-    data = read_data(args, settings["lookback"] + settings["horizon"], settings["target"], columns or None)
+    data = read_data(args.data, target=settings["target"], covariates=columns or None,
+                     min_rows=settings["lookback"] + settings["horizon"], **_read_options(settings))
     _train_and_write(data, settings, Path(args.out), quiet=args.quiet,
                      source=args.data, config_path=args.config)
 

@@ -16,7 +16,6 @@ _FEATURES = {
     "dayofyear": (lambda ix: ix.day_of_year - 1, lambda ix: 365 + ix.is_leap_year),
     "month": (lambda ix: ix.month - 1, lambda ix: 12),
 }
-CALENDAR_FEATURES = tuple(_FEATURES)
 Encoding = Literal["cyclic", "linear"]
 
 

@@ -38,11 +38,6 @@ class SeriesData:
     def lengths(self) -> dict[str, int]:
         return {sid: len(frame) for sid, frame in self.frames.items()}
 
-    def select(self, ids: list[str]) -> SeriesData:
-        """The same data restricted to some series ids."""
-        return SeriesData({sid: self.frames[sid] for sid in ids}, self.target, self.covariates,
-                          self.freq, self.name, list(self.notes))
-
     def to_frame(self) -> pd.DataFrame:
         """One DataFrame: the single series as is, or a long frame with a ``unique_id`` column."""
         if len(self.frames) == 1:
