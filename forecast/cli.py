@@ -11,16 +11,16 @@ import tempfile
 from pathlib import Path
 
 from forecast.errors import DataError, DownloadError
+from forecast.models.registry import DEFAULTS, HEADS, MODELS
 
-MODELS = ("densenet-lstm", "densenet2d-lstm", "lstm", "resnet-lstm", "dlinear", "linear", "naive",
-          "seasonal-naive", "drift")
-# settings of `forecast fit`: flag name (dashes for underscores) = YAML key = default
+# settings of `forecast fit`: flag name (dashes for underscores) = YAML key; the defaults of the
+# run come from the model registry, as the Forecaster's do
 FIT_DEFAULTS = {
     "target": None, "covariates": None, "future_covariates": None, "time_col": None, "id_col": None,
     "freq": None, "fill": None, "duplicates": None, "sort": False,
-    "model": "densenet-lstm", "head": "seq2seq", "horizon": 24, "lookback": 168, "quantiles": None,
-    "season": None, "max_epochs": 20, "batch_size": 32, "lr": 3e-4, "patience": 5,
-    "val": 0.15, "test": 0.15, "device": "auto", "seed": 0,
+    **{key: DEFAULTS[key] for key in ("model", "head", "horizon", "lookback", "quantiles", "season",
+                                      "max_epochs", "batch_size", "patience", "val", "test", "seed")},
+    "lr": None, "device": "auto",
 }
 MAX_EPOCHS_VARIABLE = "FORECAST_MAX_EPOCHS"  # caps every training run (README tests use it)
 
@@ -68,18 +68,21 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--config", help="YAML file with any of the settings below; flags override it")
     _add_read_options(fit)
     fit.add_argument("--future-covariates", help="covariates known ahead, comma-separated")
-    fit.add_argument("--model", choices=MODELS)
-    fit.add_argument("--head", choices=["seq2seq", "direct"])
-    fit.add_argument("--horizon", type=int)
-    fit.add_argument("--lookback", type=int)
+    fit.add_argument("--model", choices=list(MODELS), help=f"default {DEFAULTS['model']}")
+    fit.add_argument("--head", choices=HEADS, help=f"default {DEFAULTS['head']}")
+    fit.add_argument("--horizon", type=int, help=f"steps to forecast (default {DEFAULTS['horizon']})")
+    fit.add_argument("--lookback", type=int, help=f"steps the model reads (default {DEFAULTS['lookback']})")
     fit.add_argument("--quantiles", help="e.g. 0.1,0.5,0.9 (pinball loss, quantile columns)")
     fit.add_argument("--season", type=int, help="season length, for seasonal-naive")
-    fit.add_argument("--max-epochs", type=int)
-    fit.add_argument("--batch-size", type=int)
-    fit.add_argument("--lr", type=float)
-    fit.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    fit.add_argument("--val", type=float, help="share of the rows for validation (default 0.15)")
-    fit.add_argument("--test", type=float, help="share of the rows held out for testing (0.15)")
+    fit.add_argument("--max-epochs", type=int, help=f"default {DEFAULTS['max_epochs']}")
+    fit.add_argument("--batch-size", type=int, help=f"default {DEFAULTS['batch_size']}")
+    fit.add_argument("--lr", type=float, help="learning rate (default: the model's)")
+    fit.add_argument("--patience", type=int,
+                     help=f"early-stopping patience in epochs (default {DEFAULTS['patience']})")
+    fit.add_argument("--val", type=float,
+                     help=f"share of the rows for validation (default {DEFAULTS['val']})")
+    fit.add_argument("--test", type=float,
+                     help=f"share of the rows held out for testing (default {DEFAULTS['test']})")
     fit.add_argument("--device", choices=["auto", "cpu", "cuda"])
     fit.add_argument("--seed", type=int)
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -91,10 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", help="CSV to write (default: standard output)")
     predict.set_defaults(run=_predict)
 
-    evaluate = commands.add_parser("evaluate", help="errors of a saved model on every window of DATA")
+    evaluate = commands.add_parser(
+        "evaluate", help="errors of a saved model on the windows of DATA after its training data")
     evaluate.add_argument("model", metavar="MODEL")
     evaluate.add_argument("data", metavar="DATA", help=data_help)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument("--all-windows", action="store_true",
+                          help="score every window, the training ones too (labelled in-sample)")
     evaluate.set_defaults(run=_evaluate)
 
     demo = commands.add_parser("demo", help="train DenseNet-LSTM and baselines on ETTh1 (under a minute on a laptop CPU)")
@@ -208,6 +214,8 @@ def fit_settings(args: argparse.Namespace) -> dict:
             raise DataError("--quantiles must lie strictly between 0 and 1")
     if settings["model"] not in MODELS:
         raise DataError(f"unknown model '{settings['model']}'; known: {', '.join(MODELS)}")
+    if settings["quantiles"] and not MODELS[settings["model"]].lstm_head:
+        raise DataError(f"--quantiles needs a model with an LSTM head, not {settings['model']}")
     if settings["model"] == "seasonal-naive" and not settings["season"]:
         raise DataError("--model seasonal-naive needs --season (e.g. 24 for hourly data)")
     for key in ("horizon", "lookback", "max_epochs", "batch_size"):
@@ -256,7 +264,6 @@ def _train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
     import forecast
     from forecast.atomic import write_atomically
 
-    _quiet_lightning()
     accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as scratch:
@@ -272,7 +279,10 @@ def _train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
             model.fit(data, val=settings["val"], test=settings["test"])
         else:
             model.fit(data, split=split)
-        metrics = {part: model.evaluate(part=part) for part in ("val", "test") if model.windows[part]}
+        for note in model.notes_:
+            print(f"note: {note}", file=sys.stderr)
+        metrics = {part: model.evaluate(part=part) for part in ("val", "test")
+                   if len(model.data_.datasets[part])}
         out.mkdir(parents=True, exist_ok=True)
         model.save(out / "model.pt")
         write_atomically(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2)))
@@ -285,20 +295,6 @@ def _train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
         print(_table(metrics, settings["model"]))
         print(f"wrote {out}/model.pt, metrics.json, config.yaml", file=sys.stderr)
     return metrics
-
-
-def _quiet_lightning() -> None:
-    """Lightning's banners, tips and deprecation notices are not for a command's user."""
-    import logging
-    import warnings
-
-    from importlib import import_module
-
-    import_module("lightning")  # it sets its loggers' levels on import; ours must come after
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module=r"lightning(\.|$)")
-    warnings.filterwarnings("ignore", module=r"torch\.utils\.data")
 
 
 def _table(metrics: dict, name: str) -> str:
@@ -321,7 +317,7 @@ def _predict(args: argparse.Namespace) -> None:
 
     model = _load_model(args.model)
     forecasts = model.predict(args.data)
-    rows = _long_rows(forecasts, model.schema["target"])
+    rows = _long_rows(forecasts, model.schema_.target)
     if args.out:
         write_atomically(args.out, lambda path: rows.to_csv(path, index=False))
         print(f"wrote {len(rows)} forecast rows to {args.out}", file=sys.stderr)
@@ -347,12 +343,13 @@ def _long_rows(forecasts, targets: list[str]):
 
 def _evaluate(args: argparse.Namespace) -> None:
     model = _load_model(args.model)
-    result = model.evaluate(args.data)
+    result = model.evaluate(args.data, in_sample=args.all_windows)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(_table({"all": result}, model.config["model"]))
-        print(f"windows: {result['windows']}")
+        print(_table({result["part"]: result}, model.model))
+        scope = "every window, in-sample" if result["in_sample"] else "after the training data"
+        print(f"windows: {result['windows']} ({scope})")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -366,11 +363,11 @@ def _demo(args: argparse.Namespace) -> None:
     split = ltsf_split(data, "etth1")
     out = Path(args.out)
     cap = int(os.environ.get(MAX_EPOCHS_VARIABLE, 4))
-    base = {**FIT_DEFAULTS, "lookback": 336, "horizon": 96, "head": "direct", "lr": 1e-4,
+    base = {**FIT_DEFAULTS, "lookback": 336, "horizon": 96, "head": "direct",
             "batch_size": 128, "max_epochs": min(4, cap), "patience": 2}
     results = {}
     for name in ("densenet-lstm", "linear", "dlinear", "naive"):
-        settings = {**base, "model": name, **({"lr": 5e-3} if name == "dlinear" else {})}
+        settings = {**base, "model": name, "lr": 1e-4 if name == "densenet-lstm" else None}
         folder = out if name == "densenet-lstm" else out / "baselines" / name
         metrics = _train_and_write(data, settings, folder, quiet=args.quiet, source="etth1",
                                    split=split, summary=False)

@@ -1,54 +1,57 @@
-"""Run by test_ddp.py: train one epoch with two CPU processes (DDP over gloo), then validate.
+"""Run by test_ddp.py: ``Forecaster(devices=2, strategy="ddp")`` on two CPU processes (gloo).
 
     python tests/ddp_worker.py OUT_DIR
 
-Rank 0 writes OUT_DIR/weights.pt and OUT_DIR/metrics.json. A script rather than a test, because
-Lightning's "ddp" strategy starts the other process by running the same command again.
+Each process writes the training windows its loader serves (OUT_DIR/train-rank<N>.json); rank 0
+writes OUT_DIR/metrics.json with the validation MSE logged under DDP and the one-process MSE of
+the same weights. A script rather than a test, because Lightning's "ddp" strategy starts the
+other process by running the same command again.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from forecast.data import SeriesDataModule, WindowSpec, read_series, split_by_fraction
-from forecast.models.forecasters import build_forecaster
-from forecast.training.forecasting import ForecastingModule
-from forecast.training.seeding import seed_everything
-from forecast.training.trainer import make_trainer
+import forecast
+from forecast.data import SeriesDataModule, read_series, split_by_fraction
 
 
-def setup():
+def record_training_windows(out: Path) -> None:
+    """Wrap the DataModule's training loader so that each process notes the windows it gets."""
+    original = SeriesDataModule.train_dataloader
+
+    def recording(self):
+        loader = original(self)
+        rank = self.trainer.global_rank if self.trainer is not None else 0
+        seen = [w for batch in loader for w in batch["window"].tolist()]
+        (out / f"train-rank{rank}.json").write_text(json.dumps(seen))
+        return loader
+    SeriesDataModule.train_dataloader = recording
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    record_training_windows(out)
     rng = np.random.default_rng(0)
     t = np.arange(600)
     frame = pd.DataFrame({"y": np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.1, 600)},
                          index=pd.date_range("2023-01-01", periods=600, freq="h"))
-    series = read_series(frame)
     # 131 validation windows: odd, so an even split between two processes would need padding
-    data = SeriesDataModule(series, WindowSpec(24, 6), split_by_fraction(series, 0.6, 0.2266, 0.1734),
-                            batch_size=32, eval_batch_size=16, calendar=None)
-    data.setup()
-    model = build_forecaster("densenet-lstm", 1, 1, 6, head="direct", hidden_size=16, lookback=24)
-    target = data.target_scaler
-    return data, ForecastingModule(model, target.center.tolist(), target.scale.tolist())
-
-
-def main(out: Path) -> None:
-    seed_everything(0)
-    data, module = setup()
-    trainer = make_trainer(max_epochs=1, accelerator="cpu", devices=2, strategy="ddp", log_dir=None,
-                           progress=False, patience=None)
-    trainer.fit(module, data)
-    metrics = trainer.validate(module, data, verbose=False)[0]
-    if trainer.global_rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        torch.save(module.state_dict(), out / "weights.pt")
-        (out / "metrics.json").write_text(json.dumps({"val_mse": metrics["val_mse"],
-                                                      "val_windows": len(data.datasets["val"]),
-                                                      "world_size": trainer.world_size}))
+    split = split_by_fraction(read_series(frame), 0.6, 0.2266, 0.1734)
+    model = forecast.Forecaster(model="densenet-lstm", head="direct", lookback=24, horizon=6,
+                                hidden_size=16, max_epochs=1, patience=None, calendar=None,
+                                batch_size=32, accelerator="cpu", devices=2, strategy="ddp")
+    model.fit(frame, split=split)
+    if os.environ.get("LOCAL_RANK", "0") == "0":
+        (out / "metrics.json").write_text(json.dumps({
+            "ddp_val_mse": model.training_metrics_["val_mse"],
+            "one_process_val_mse": model.evaluate(part="val")["mse"],
+            "val_windows": len(model.data_.datasets["val"]),
+            "train_windows": len(model.data_.datasets["train"])}))
 
 
 if __name__ == "__main__":

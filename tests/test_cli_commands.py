@@ -12,6 +12,7 @@ import pytest
 
 from malformed import CORPUS
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--max-epochs", "1", "--batch-size", "64", "--quiet"]
 
@@ -33,7 +34,7 @@ def etth1_run(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("runs") / "etth1"
     done = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--target", "OT", "--horizon", "24",
                "--lookback", "96", "--model", "densenet-lstm", "--head", "direct", "--seed", "3",
-               "--out", str(out), *FAST)
+               "--test", "0.15", "--out", str(out), *FAST)
     assert done.returncode == 0, done.stderr[-2000:]
     return out, done
 
@@ -43,8 +44,10 @@ def test_fit_writes_model_metrics_and_config(etth1_run):
     assert {p.name for p in out.iterdir()} >= {"model.pt", "metrics.json", "config.yaml", "logs"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"val", "test"}
-    for part in metrics.values():
-        assert part["mse"] > 0 and part["naive_mse"] > 0 and part["windows"] > 0
+    # 17,420 rows: 11,323 train, 3,484 val, 2,613 test; windows of 24 steps start in each part
+    assert metrics["val"]["windows"] == 3461 and metrics["test"]["windows"] == 2590
+    for part in metrics.values():  # started at the ridge solution, the model beats repeat-last
+        assert part["mse"] < part["naive_mse"]
     import yaml
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["target"] == ["OT"] and config["horizon"] == 24 and config["seed"] == 3
@@ -69,10 +72,18 @@ def test_predict_continues_the_hourly_series(etth1_run, data_dir, tmp_path):
 def test_evaluate_prints_a_table_and_json(etth1_run, data_dir):
     out, _ = etth1_run
     table = run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"))
-    assert table.returncode == 0 and "naive" in table.stdout and "windows: 17301" in table.stdout
+    # val 0.2 + test 0.15: 11,323 training rows; windows whose forecast starts after them
+    after = 17420 - 24 - 11323 + 1
+    assert table.returncode == 0 and "naive" in table.stdout, table.stderr
+    assert f"windows: {after} (after the training data)" in table.stdout
     as_json = json.loads(run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"),
                              "--json").stdout)
-    assert as_json["windows"] == 17420 - 96 - 24 + 1 and as_json["mse"] > 0
+    assert as_json["windows"] == after and not as_json["in_sample"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    # the windows after training are the validation and test windows of the fit, nothing else
+    assert metrics["val"]["windows"] + metrics["test"]["windows"] + 24 - 1 == after
+    every = run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"), "--all-windows")
+    assert "windows: 17301 (every window, in-sample)" in every.stdout
 
 
 def test_stock_forecast_uses_business_days(tmp_path, data_dir):

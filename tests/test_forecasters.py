@@ -123,3 +123,19 @@ def test_revin_round_trip_is_exact():
     assert torch.allclose(normed.mean(1), torch.zeros(4, 3), atol=1e-5)
     assert torch.allclose(model.revin.denormalize(normed, mean, std), x, atol=1e-4)
     assert np.isclose(float(normed.detach().std(1, unbiased=False).mean()), 1.0, atol=1e-3)
+
+
+def test_seq2seq_feeds_back_the_same_kind_of_value_in_training_and_inference():
+    # The decoder reads its previous forecast (base + correction) at inference and the truth under
+    # teacher forcing. When the truth equals the forecast, both must give the same output.
+    torch.manual_seed(0)
+    head = Seq2SeqHead(4, out_channels=1, horizon=5, hidden_size=8).eval()
+    torch.nn.init.normal_(head.output.linear.weight, std=0.5)  # a trained head, not a fresh one
+    features, last = torch.randn(3, 7, 4), torch.randn(3, 1)
+    future, base = torch.zeros(3, 5, 0), torch.randn(3, 5, 1) * 3
+    free = head(features, last, future, base=base)
+    truth = free[..., 0] + base  # what the network outputs: the correction plus the base
+    forced = head(features, last, future, truth, teacher_forcing=1.0, base=base)
+    assert torch.allclose(free, forced, atol=1e-6)
+    without_base = head(features, last, future, free[..., 0], teacher_forcing=1.0, base=base)
+    assert not torch.allclose(free, without_base, atol=1e-3)

@@ -107,9 +107,10 @@ def test_predict_window_ends_at_the_data_and_needs_future_covariates():
     spec = WindowSpec(8, 5)
     module = SeriesDataModule(data, spec, split_by_count(data, 30, 5, 5), target=["c0"],
                               future_covariates=["c1"], calendar=["hour"], scaler="none")
-    with pytest.raises(DataError, match=r"predicting series 'series' needs the next 5 values of c1"):
+    with pytest.raises(DataError, match=r"predicting series 'series' needs c1 at the 5 timestamps"):
         module.setup()
-    future = pd.DataFrame({"c1": np.arange(5.0)})
+    ahead = pd.date_range(data.frames["series"].index[-1], periods=6, freq="h")[1:]
+    future = pd.DataFrame({"c1": np.arange(5.0)}, index=ahead)
     module = SeriesDataModule(data, spec, split_by_count(data, 30, 5, 5), target=["c0"],
                               future_covariates=["c1"], calendar=["hour"], scaler="none",
                               future={"series": future})
@@ -117,7 +118,6 @@ def test_predict_window_ends_at_the_data_and_needs_future_covariates():
     item = module.datasets["predict"][0]
     assert torch.equal(item["x"], torch.tensor(values[-8:, :1], dtype=torch.float32))
     assert torch.equal(item["f"][:, 0], torch.arange(5.0))
-    ahead = pd.date_range(data.frames["series"].index[-1], periods=6, freq="h")[1:]
     expected = calendar_features(ahead, ["hour"]).to_numpy()
     assert np.allclose(item["f"][:, 1:].numpy(), expected, atol=1e-6)
     assert "y" not in item

@@ -20,11 +20,12 @@ import forecast  # noqa: E402
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path  # noqa: E402
 
-# name -> Forecaster settings; neural models with a linear highway start from the ridge solution
-MODELS = {
+# row name -> Forecaster settings (model names and their defaults from forecast.models.registry);
+# neural models with a linear highway start from the ridge solution
+ROWS = {
     "naive": dict(model="naive"),
     "linear (closed-form ridge)": dict(model="linear"),
-    "DLinear (ours)": dict(model="dlinear", lr=5e-3),
+    "DLinear (ours)": dict(model="dlinear"),
     "LSTM": dict(model="lstm", head="direct", lr=1e-4),
     "ResNet1D-LSTM": dict(model="resnet-lstm", head="direct", lr=1e-4),
     "DenseNet-LSTM (direct head)": dict(model="densenet-lstm", head="direct", lr=1e-4),
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated names from MODELS")
+    parser.add_argument("--models", default=",".join(ROWS), help="comma-separated names from ROWS")
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--out", default="experiments/results/ltsf.md")
     args = parser.parse_args()
@@ -54,12 +55,12 @@ def main() -> None:
     for name in args.models.split(","):
         settings = {"lookback": 336, "horizon": 96, "max_epochs": args.epochs, "seed": args.seed,
                     "batch_size": args.batch_size, "patience": 3, "accelerator": args.accelerator,
-                    **MODELS[name]}
+                    **ROWS[name]}
         start = time.perf_counter()
         model = forecast.Forecaster(**settings).fit(data, split=split)
         seconds = time.perf_counter() - start
         test = model.evaluate(part="test")
-        params = sum(t.numel() for key, t in model.network.state_dict().items()
+        params = sum(t.numel() for key, t in model.network_.state_dict().items()
                      if "running_" not in key and "num_batches" not in key)  # weights, ridge's too
         results[name] = test
         rows.append(f"| {name} | {test['mse_scaled']:.4f} | {test['mae_scaled']:.4f} | {params:,} | "

@@ -8,7 +8,7 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, Sampler
 
 from forecast.data.calendar import Encoding, calendar_features, default_calendar
 from forecast.data.scaling import Scaler, ScalerKind
@@ -26,6 +26,58 @@ class Layout:
 
     offsets: dict[str, int]
     lengths: dict[str, int]
+
+
+def future_frames(future: pd.DataFrame | dict[str, pd.DataFrame] | None,
+                  ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Known-future covariates per series id, each indexed by timestamp. ``future`` is a frame
+    (indexed by timestamp or with a ds/time/date column; with a ``unique_id`` column for several
+    series) or a dict of such frames by series id."""
+    if future is None:
+        return {}
+    if isinstance(future, pd.DataFrame):
+        if "unique_id" in future.columns:
+            future = {str(sid): part.drop(columns="unique_id") for sid, part in future.groupby("unique_id")}
+        else:
+            future = {sid: future for sid in ids}
+    return {sid: _time_indexed(frame) for sid, frame in future.items()}
+
+
+def _time_indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    for column in ("ds", "time", "date", "datetime", "timestamp"):
+        if column in frame.columns:
+            return frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame[column])))
+    raise DataError("the future covariates must be keyed by timestamp: index the frame by time or "
+                    "give it a ds/time/date column")
+
+
+class ShardBatches(Sampler[list[int]]):
+    """One process's training batches under DDP: each epoch, one shuffle of every window shared
+    by all processes, cut into disjoint shards with no window repeated or left out. Every process
+    gets the same number of batches (DDP's gradient exchange needs that), each of at most
+    ``batch_size`` and at least one window."""
+
+    def __init__(self, windows: int, batch_size: int, rank: int, world: int, seed: int = 0):
+        if windows < world:
+            raise ValueError(f"{windows} training windows cannot be shared by {world} processes")
+        self.windows, self.batch_size, self.rank, self.world = windows, batch_size, rank, world
+        self.seed, self.epoch = seed, 0
+        self.steps = min(-(-windows // (batch_size * world)), windows // world)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(self.windows, generator=generator).numpy()
+        chunks = np.array_split(order, self.steps * self.world)
+        for step in range(self.steps):
+            yield chunks[step * self.world + self.rank].tolist()
 
 
 class SeriesDataModule(L.LightningDataModule):
@@ -62,7 +114,7 @@ class SeriesDataModule(L.LightningDataModule):
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
         self.seed = seed
-        self.future = future or {}
+        self.future = future_frames(future, data.ids)
         self._check_columns()
         # scalers fitted elsewhere (a trained model's) are used as they are, never refitted
         self.fitted_scalers = scalers is not None
@@ -139,10 +191,11 @@ class SeriesDataModule(L.LightningDataModule):
         if trainer is None or trainer.world_size == 1:
             return dataset.loader(size, shuffle=shuffle, seed=self.seed, **options)
         rank, world = trainer.global_rank, trainer.world_size
-        if shuffle:  # training may pad a shard by a few windows; that only reweights them slightly
-            sampler = DistributedSampler(dataset, world, rank, shuffle=True, seed=self.seed)
-        else:  # evaluation: disjoint shards, no padding, so every window counts exactly once
-            sampler = list(range(rank, len(dataset), world))
+        if shuffle:
+            batches = ShardBatches(len(dataset), size, rank, world, self.seed)
+            return DataLoader(dataset, batch_sampler=batches, collate_fn=collate_batch, **options)
+        # evaluation: disjoint shards, no padding, so every window counts exactly once
+        sampler = list(range(rank, len(dataset), world))
         return DataLoader(dataset, batch_size=size, sampler=sampler, collate_fn=collate_batch, **options)
 
     def _predict_dataset(self) -> WindowDataset:
@@ -156,20 +209,32 @@ class SeriesDataModule(L.LightningDataModule):
                 ahead = pd.RangeIndex(len(frame), len(frame) + horizon)
             known = pd.concat([frame, pd.DataFrame(np.nan, index=ahead, columns=frame.columns)])
             if self.future_covariates:
-                given = self.future.get(sid)
-                if given is None or not set(self.future_covariates) <= set(given.columns):
-                    raise DataError(f"{self.data.name}: predicting series '{sid}' needs the next "
-                                    f"{horizon} values of {', '.join(self.future_covariates)}")
-                values = given[self.future_covariates].to_numpy(dtype=np.float64)[:horizon]
-                if len(values) < horizon or not np.isfinite(values).all():
-                    raise DataError(f"{self.data.name}: future covariates of series '{sid}' need "
-                                    f"{horizon} finite rows, got {len(values)}")
-                known.loc[known.index[-horizon:], self.future_covariates] = values
+                known.loc[known.index[-horizon:], self.future_covariates] = self._future_values(sid, ahead)
             extended[sid] = known
         inputs, future, layout = self._stack(extended)
         origins = [layout.offsets[sid] + layout.lengths[sid] - horizon for sid in extended]
         return WindowDataset(inputs, np.array(origins), self.spec, None, future,
                              self.channel_independent)
+
+    def _future_values(self, sid: str, ahead: pd.DatetimeIndex) -> np.ndarray:
+        """The known-future covariates of one series at the forecast timestamps, matched by
+        timestamp (never by row position)."""
+        need = (f"{self.data.name}: predicting series '{sid}' needs {', '.join(self.future_covariates)} "
+                f"at the {len(ahead)} timestamps from {ahead[0]}")
+        given = self.future.get(sid)
+        if given is None:
+            raise DataError(f"{need}; pass them as future=")
+        absent = [c for c in self.future_covariates if c not in given.columns]
+        if absent:
+            raise DataError(f"{need}; column '{absent[0]}' is not in the future frame")
+        if given.index.has_duplicates:
+            raise DataError(f"{need}; the future frame repeats timestamp {given.index[given.index.duplicated()][0]}")
+        values = given[self.future_covariates].apply(pd.to_numeric, errors="coerce").reindex(ahead)
+        bad = ~np.isfinite(values.to_numpy(dtype=np.float64)).all(axis=1)
+        if bad.any():
+            raise DataError(f"{need}; {int(bad.sum())} of them are missing or not numbers, first "
+                            f"{ahead[int(np.flatnonzero(bad)[0])]}")
+        return values.to_numpy(dtype=np.float64)
 
     def _stack(self, frames: dict[str, pd.DataFrame]) -> tuple[torch.Tensor, torch.Tensor, Layout]:
         """Scaled inputs and known-future features of all series, end to end, as float32."""

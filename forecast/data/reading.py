@@ -116,7 +116,10 @@ def read_series(
         part, pos = _in_time_order(raw, table.iloc[rows], positions[rows], sort, label, notes)
         part, pos = _handle_duplicates(raw, part, pos, duplicates, label, notes)
         frames[sid] = (part, pos)
-    freq = freq or _infer_freq(max((p for p, _ in frames.values()), key=len).index)
+    if freq is None:
+        freq = _infer_freq(max((p for p, _ in frames.values()), key=len).index)
+    else:
+        freq = _checked_freq(raw, freq, frames)
     result = {}
     for sid, (part, pos) in frames.items():
         label = f"series '{sid}': " if id_col else ""
@@ -194,7 +197,9 @@ def _infer_time_column(raw: _Raw, exclude: str | None) -> str:
     first = raw.frame[columns[0]]
     if not pd.api.types.is_numeric_dtype(first):
         sample = first.dropna().head(5).astype(str)
-        parsed = pd.to_datetime(sample, errors="coerce", utc=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format" for a column of non-dates
+            parsed = pd.to_datetime(sample, errors="coerce", utc=True)
         if len(sample) and parsed.notna().all():
             return columns[0]
     raise raw.fail(f"no time column found (looked for {', '.join(TIME_COLUMN_NAMES)} or a first "
@@ -207,10 +212,12 @@ def _parse_times(raw: _Raw, column: str) -> pd.DatetimeIndex:
         parsed = values
     else:
         text = values.astype("string").str.strip()
-        try:
-            parsed = pd.to_datetime(text, errors="coerce")
-        except ValueError:  # mixed UTC offsets
-            parsed = pd.to_datetime(text, errors="coerce", utc=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": our own error says more
+            try:
+                parsed = pd.to_datetime(text, errors="coerce")
+            except ValueError:  # mixed UTC offsets
+                parsed = pd.to_datetime(text, errors="coerce", utc=True)
         bad = np.flatnonzero(parsed.isna().to_numpy() & text.notna().to_numpy())
         if len(bad):
             position = int(bad[0])
@@ -296,6 +303,26 @@ def _infer_freq(index: pd.DatetimeIndex) -> str | None:
     if step == pd.Timedelta(days=1) and not (unique.day_of_week >= 5).any():
         return "B"  # daily data without weekends: a trading or business-day calendar
     return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def _checked_freq(raw: _Raw, freq: str, frames: dict) -> str:
+    """A frequency given by the caller: a pandas alias whose grid holds every timestamp."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise raw.fail(f"'{freq}' is not a frequency (examples: h, 15min, D, B, W, MS)") from None
+    for sid, (part, pos) in frames.items():
+        if len(part) < 2:
+            continue
+        grid = pd.date_range(part.index[0], part.index[-1], freq=offset)
+        off_grid = np.flatnonzero(~part.index.isin(grid))
+        if len(off_grid):
+            first = int(off_grid[0])
+            label = f"series '{sid}': " if len(frames) > 1 else ""
+            raise raw.fail(f"{label}frequency '{freq}' does not match the data: {part.index[first]} "
+                           f"at {raw.where(int(pos[first]))} is not on the '{freq}' grid from "
+                           f"{part.index[0]}")
+    return offset.freqstr
 
 
 def _fill_gaps(part, freq, fill, duplicates, label, notes):

@@ -40,3 +40,20 @@ def coverage(lower, upper, actual) -> float:
     """Share of actual values inside [lower, upper]."""
     actual = np.asarray(actual)
     return float(np.mean((actual >= np.asarray(lower)) & (actual <= np.asarray(upper))))
+
+
+def scores(forecasts: np.ndarray, actual: np.ndarray, naive: np.ndarray, scale: np.ndarray,
+           levels: Sequence[float] | None = None) -> dict[str, float]:
+    """The errors ``evaluate`` reports for (windows, H, C, Q) ``forecasts`` whose point forecast
+    is the 0.5 level (the only one without ``levels``): mse, mae, rmse, smape on the original
+    scale; ``*_scaled`` divided by each channel's ``scale`` (as the LTSF papers report); the
+    naive forecast's mse and mae; pinball loss and the outer band's coverage with quantiles."""
+    point = forecasts[..., list(levels).index(0.5) if levels else 0]
+    result = {"mse": mse(point, actual), "mae": mae(point, actual), "rmse": rmse(point, actual),
+              "smape": smape(point, actual), "mse_scaled": mse(point / scale, actual / scale),
+              "mae_scaled": mae(point / scale, actual / scale),
+              "naive_mse": mse(naive, actual), "naive_mae": mae(naive, actual)}
+    if levels:
+        result["pinball"] = pinball(forecasts, actual, levels)
+        result["coverage"] = coverage(forecasts[..., 0], forecasts[..., -1], actual)
+    return result

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import torch
 from torch import Tensor, nn
 
+from forecast.models.baselines import RidgeLinear
 from forecast.models.encoders import DenseNet1D, DenseNet2D, Projection, ResNet1D
 from forecast.models.heads import DirectHead, Seq2SeqHead
 from forecast.models.revin import RevIN
@@ -18,7 +20,9 @@ class EncoderLSTM(nn.Module):
 
     The highway (the autoregressive component of LSTNet, Lai et al. 2018) adds a linear map from
     each target's look-back to its horizon, so the network learns a correction to a linear
-    forecast rather than the whole forecast.
+    forecast rather than the whole forecast. :meth:`start_from_ridge` sets it to the closed-form
+    ridge solution in the normalization it reads; the head's output layer starts near zero, so
+    the untrained network forecasts what that ridge forecasts.
 
     Inputs x (B, L, C_in) whose first ``out_channels`` channels are the targets, known-future
     covariates f (B, H, C_f), and in training the targets y (B, H, C_out) for teacher forcing.
@@ -41,18 +45,53 @@ class EncoderLSTM(nn.Module):
 
     def forward(self, x: Tensor, f: Tensor, y: Tensor | None = None,
                 teacher_forcing: float = 0.0) -> Tensor:
-        if self.revin is not None:
-            mean, std = self.revin.statistics(x)
-            x = self.revin.normalize(x, mean, std)
-            y = None if y is None else self.revin.normalize(y, mean, std)
+        x, y, statistics = self._normalize(x, y)
         last = x[:, -1, :self.out_channels]
-        out = self.head(self.encoder(x), last, f, y, teacher_forcing)
-        if self.highway is not None:
-            linear = self.highway(x[..., :self.out_channels].transpose(1, 2)).transpose(1, 2)
+        linear = self._linear(x) if self.highway is not None else None
+        out = self.head(self.encoder(x), last, f, y, teacher_forcing, base=linear)
+        if linear is not None:
             out = out + linear.unsqueeze(-1)
         if self.revin is not None:
-            out = self.revin.denormalize(out, mean, std)
+            out = self.revin.denormalize(out, *statistics)
         return out if self.quantiles else out[..., 0]
+
+    @torch.no_grad()
+    def start_from_ridge(self, train_batches: Iterable[dict[str, Tensor]],
+                         val_batches: Iterable[dict[str, Tensor]] | None = None) -> RidgeLinear:
+        """Set the highway to the ridge regression fitted on the training windows as the highway
+        sees them (RevIN-normalized when RevIN is on), alpha chosen on ``val_batches`` (on the
+        training windows when None). Returns that ridge."""
+        if self.highway is None:
+            raise ValueError("this network has no highway to start")
+        ridge = RidgeLinear(self.highway.in_features, self.highway.out_features, self.out_channels)
+        choose_on = val_batches if val_batches is not None else train_batches
+        ridge.fit(_Normalized(self, train_batches), _Normalized(self, choose_on))
+        self.highway.weight.copy_(ridge.weight[:-1].T)
+        self.highway.bias.copy_(ridge.weight[-1])
+        return ridge
+
+    def _normalize(self, x: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor | None, tuple]:
+        """Inputs and targets as the encoder and highway see them, and what undoes it."""
+        if self.revin is None:
+            return x, y, ()
+        mean, std = self.revin.statistics(x)
+        y = None if y is None else self.revin.normalize(y, mean, std)
+        return self.revin.normalize(x, mean, std), y, (mean, std)
+
+    def _linear(self, x: Tensor) -> Tensor:
+        return self.highway(x[..., :self.out_channels].transpose(1, 2)).transpose(1, 2)
+
+
+class _Normalized:
+    """Batches as the highway reads them, made anew on each pass (ridge reads them twice)."""
+
+    def __init__(self, network: EncoderLSTM, batches: Iterable[dict[str, Tensor]]):
+        self.network, self.batches = network, batches
+
+    def __iter__(self):
+        for batch in self.batches:
+            x, y, _ = self.network._normalize(batch["x"], batch["y"])
+            yield {"x": x, "y": y}
 
 
 def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: int,

@@ -9,26 +9,48 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+# The output layer starts this small: the forecast begins at the linear highway's (to about
+# 1e-6 of the target scale), yet every weight below it gets a gradient from the first step, and
+# Adam's updates do not shrink with the gradient's size.
+OUTPUT_INIT_STD = 1e-7
+
+
+def quantile_levels(quantiles: Sequence[float] | None) -> list[float]:
+    """Sorted distinct levels, always with the median 0.5 (the point forecast); [0.5] for none."""
+    levels = [float(q) for q in quantiles or []]
+    outside = [q for q in levels if not 0 < q < 1]
+    if outside:
+        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got {outside[0]:g}")
+    return sorted({*levels, 0.5})
+
+
 class QuantileOutput(nn.Module):
     """Linear map to C_out x Q values; with several quantiles, each level is the one below plus a
-    softplus step, so the quantiles can never cross."""
+    softplus step, so the quantiles can never cross. The median is always one of the levels."""
 
     def __init__(self, in_features: int, out_channels: int, quantiles: Sequence[float] | None):
         super().__init__()
-        self.quantiles = sorted(quantiles) if quantiles else [0.5]
+        self.quantiles = quantile_levels(quantiles)
         self.out_channels = out_channels
         self.linear = nn.Linear(in_features, out_channels * len(self.quantiles))
+        nn.init.normal_(self.linear.weight, std=OUTPUT_INIT_STD)
+        nn.init.zeros_(self.linear.bias)
 
     @property
     def median_index(self) -> int:
-        return min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
+        """Position of the 0.5 level: the point forecast."""
+        return self.quantiles.index(0.5)
 
     def forward(self, h: Tensor) -> Tensor:
         raw = self.linear(h).unflatten(-1, (self.out_channels, len(self.quantiles)))
         if raw.shape[-1] == 1:
             return raw
-        steps = F.softplus(raw[..., 1:])
-        return torch.cat([raw[..., :1], raw[..., :1] + steps.cumsum(-1)], -1)
+        # the median is a free value; levels above and below it step away by softplus amounts
+        m = self.median_index
+        median = raw[..., m:m + 1]
+        above = median + F.softplus(raw[..., m + 1:]).cumsum(-1)
+        below = median - F.softplus(raw[..., :m]).flip(-1).cumsum(-1).flip(-1)
+        return torch.cat([below, median, above], -1)
 
 
 def _lstm(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.LSTM:
@@ -51,7 +73,9 @@ class _LSTMHead(nn.Module):
 class Seq2SeqHead(_LSTMHead):
     """An LSTM encoder over the features; an LSTM decoder unrolled for ``horizon`` steps whose input
     is its previous forecast (the truth, with probability ``teacher_forcing``, in training) and that
-    step's known-future covariates. Output (B, H, C_out, Q)."""
+    step's known-future covariates. With a ``base`` forecast (B, H, C_out) the head outputs a
+    correction to it, and the previous forecast fed back is base plus correction. Output
+    (B, H, C_out, Q)."""
 
     def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
                  hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
@@ -60,7 +84,7 @@ class Seq2SeqHead(_LSTMHead):
         self.decoder = _lstm(out_channels + future_channels, hidden_size, num_layers, dropout)
 
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
-                teacher_forcing: float = 0.0) -> Tensor:
+                teacher_forcing: float = 0.0, base: Tensor | None = None) -> Tensor:
         _, state = self.encoder(features)
         previous, steps = last, []
         for t in range(self.horizon):
@@ -68,7 +92,11 @@ class Seq2SeqHead(_LSTMHead):
             out, state = self.decoder(step_input, state)
             forecast = self.output(self.dropout(out[:, 0]))
             steps.append(forecast)
+            # the next step reads the whole forecast of this one, as the truth it stands for under
+            # teacher forcing: the head's correction plus the base (highway) forecast it corrects
             previous = forecast[..., self.output.median_index]
+            if base is not None:
+                previous = previous + base[:, t]
             if targets is not None and teacher_forcing > 0:
                 use_truth = torch.rand(len(previous), 1, device=previous.device) < teacher_forcing
                 previous = torch.where(use_truth, targets[:, t], previous)
@@ -87,7 +115,7 @@ class DirectHead(_LSTMHead):
         self.step = nn.Parameter(torch.randn(horizon, hidden_size) * 0.02)  # one embedding per lead time
 
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
-                teacher_forcing: float = 0.0) -> Tensor:
+                teacher_forcing: float = 0.0, base: Tensor | None = None) -> Tensor:
         _, (hidden, _) = self.encoder(features)
         h = hidden[-1].unsqueeze(1) + self.step  # (B, H, hidden)
         if self.future is not None:

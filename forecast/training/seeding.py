@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import lightning as L
-import torch
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (DataLoader workers too); deterministic algorithms on CPU."""
+    """Seed Python, numpy and torch (DataLoader workers too). Deterministic kernels are a
+    Trainer setting (``make_trainer(deterministic=...)``), scoped to the fit."""
     L.seed_everything(seed, workers=True, verbose=False)
-    if not torch.cuda.is_available():
-        torch.use_deterministic_algorithms(True)

@@ -1,0 +1,125 @@
+"""Schema: what a fitted model knows of its data, so that new data is read and windowed as fit did.
+
+Column roles, frequency, channel counts, how the file was read, and where each series' training
+rows ended. It travels in the checkpoint as plain values (safe for ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.data.datamodule import SeriesDataModule
+from forecast.data.reading import read_series
+from forecast.data.registry import is_registered, load_dataset
+from forecast.data.scaling import Scaler
+from forecast.data.series import SeriesData
+from forecast.data.splits import Split, Splits
+from forecast.data.windows import WindowSpec
+from forecast.errors import DataError
+
+# settings of a run that shape its windows and batches
+WINDOW_SETTINGS = ("lookback", "horizon", "batch_size", "channel_independent", "seed")
+
+
+def read_data(data, **options) -> SeriesData:
+    """A path, DataFrame, SeriesData or registered dataset name as validated SeriesData."""
+    if isinstance(data, SeriesData):
+        return data
+    options = {key: value for key, value in options.items() if value is not None}
+    if isinstance(data, (str, os.PathLike)) and not Path(data).exists() and is_registered(str(data)):
+        return load_dataset(str(data), **options)
+    return read_series(data, **options)
+
+
+def training_module(series: SeriesData, split: Splits, settings: dict) -> SeriesDataModule:
+    """The DataModule of a fit: column roles from the settings, scalers fitted on training rows."""
+    target = settings["target"] or series.target
+    future = settings["future_covariates"] or []
+    past = settings["covariates"] if settings["covariates"] is not None else \
+        [c for c in series.columns if c not in target and c not in future]
+    return SeriesDataModule(series, WindowSpec(settings["lookback"], settings["horizon"]), split,
+                            target=target, past_covariates=past, future_covariates=future,
+                            calendar=settings["calendar"], scaler=settings["scaler"],
+                            **_loader_settings(settings))
+
+
+@dataclass
+class Schema:
+    """Column roles, frequency and channel counts of a fit; ``train_end`` maps each series id to
+    the timestamp of its last training row (ISO text); ``read_options`` are fit's read options."""
+
+    target: list[str]
+    past_covariates: list[str]
+    future_covariates: list[str]
+    calendar: list[str]
+    freq: str | None
+    in_channels: int
+    future_channels: int
+    train_end: dict[str, str] = field(default_factory=dict)
+    read_options: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, module: SeriesDataModule, read_options: dict) -> Schema:
+        """The schema of a fitted DataModule."""
+        frames = module.data.frames
+        ends = {sid: frames[sid].index[module.split[sid].train_end - 1].isoformat() for sid in frames}
+        return cls(module.target, module.past_covariates, module.future_covariates,
+                   module.calendar, module.data.freq,
+                   1 if module.channel_independent else len(module.input_columns),
+                   module.datasets["train"].future.shape[1], ends,
+                   {k: v for k, v in read_options.items() if v is not None})
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Schema:
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.target + self.past_covariates + self.future_covariates
+
+    def read(self, data, **read_options) -> SeriesData:
+        """New data for the fitted model, read as fit read it (``read_options`` override)."""
+        options = {**self.read_options, "target": self.target,
+                   "covariates": self.past_covariates + self.future_covariates, **read_options}
+        try:
+            series = read_data(data, **options)
+        except DataError as error:
+            raise DataError(f"{error} (the model was trained on {', '.join(self.columns)})") from None
+        if self.freq and series.freq and series.freq != self.freq and "freq" not in read_options:
+            raise DataError(f"{series.name}: the data's frequency is '{series.freq}', the model's "
+                            f"is '{self.freq}'")
+        return series
+
+    def training_end(self, series_id: str) -> pd.Timestamp:
+        """The last training timestamp of a series; for a series the fit did not see, the end of
+        the single series it saw, or the latest end of the several."""
+        if series_id in self.train_end:
+            return pd.Timestamp(self.train_end[series_id])
+        return max(pd.Timestamp(end) for end in self.train_end.values())
+
+    def after_training(self, series: SeriesData) -> Splits:
+        """A split whose test part holds the windows whose first forecast step lies after the
+        training rows (the other parts are empty)."""
+        return {sid: Split(0, int(frame.index.searchsorted(self.training_end(sid), side="right")),
+                           len(frame)) for sid, frame in series.frames.items()}
+
+    def module(self, series: SeriesData, split: Splits, settings: dict,
+               scalers: tuple[Scaler, Scaler], future: dict[str, pd.DataFrame] | None = None
+               ) -> SeriesDataModule:
+        """A DataModule over new data with the fitted model's roles and scalers (never refitted)."""
+        return SeriesDataModule(series, WindowSpec(settings["lookback"], settings["horizon"]), split,
+                                target=self.target, past_covariates=self.past_covariates,
+                                future_covariates=self.future_covariates, calendar=self.calendar,
+                                scalers=scalers, future=future, **_loader_settings(settings))
+
+
+def _loader_settings(settings: dict) -> dict:
+    return {"batch_size": settings["batch_size"], "eval_batch_size": 256,
+            "channel_independent": settings["channel_independent"], "seed": settings["seed"]}

@@ -1,0 +1,70 @@
+"""Forecasts of many windows in batched forward passes, on the original scale, and as frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from forecast.data.scaling import Scaler
+from forecast.data.series import SeriesData
+from forecast.data.windows import WindowDataset
+
+
+@torch.no_grad()
+def forecast_windows(network: nn.Module, dataset: WindowDataset, target_scaler: Scaler,
+                     batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
+    """Original-scale forecasts (windows, H, C, Q) of every window, Q = 1 for point forecasts,
+    and the truths (windows, H, C) when the dataset has targets. Channel-independent samples are
+    put back in their window and channel."""
+    network.eval()
+    windows, horizon = len(dataset.origins), dataset.spec.horizon
+    channels = len(target_scaler.center)
+    forecasts = None
+    truths = np.zeros((windows, horizon, channels), dtype=np.float32) if dataset.targets is not None else None
+    for batch in dataset.loader(batch_size):
+        out = network(batch["x"], batch["f"]).float().numpy()
+        out = out[..., None] if out.ndim == 3 else out
+        if forecasts is None:
+            forecasts = np.zeros((windows, horizon, channels, out.shape[-1]), dtype=np.float32)
+        window = batch["window"].numpy()
+        if "channel" in batch:
+            channel = batch["channel"].numpy()
+            forecasts[window, :, channel] = out[:, :, 0]
+            if truths is not None:
+                truths[window, :, channel] = batch["y"][:, :, 0].numpy()
+        else:
+            forecasts[window] = out
+            if truths is not None:
+                truths[window] = batch["y"].numpy()
+    if forecasts is None:
+        raise ValueError("no windows to forecast")
+    forecasts = np.moveaxis(target_scaler.inverse_transform(np.moveaxis(forecasts, -1, -2)), -1, -2)
+    if not np.isfinite(forecasts).all():
+        raise FloatingPointError("the model produced non-finite forecasts")
+    return forecasts, None if truths is None else target_scaler.inverse_transform(truths)
+
+
+def forecast_frame(forecasts: np.ndarray, series: SeriesData, targets: list[str],
+                   levels: list[float] | None) -> pd.DataFrame:
+    """One forecast (H, C, Q) per series as a frame indexed by the future timestamps (by
+    (unique_id, time) for several series): a column per target holding the median, and
+    ``<target>_q<level>`` columns when there are quantile ``levels``."""
+    frames = []
+    median = levels.index(0.5) if levels else 0
+    horizon = forecasts.shape[1]
+    for forecast, sid in zip(forecasts, series.ids):
+        if series.freq:
+            index = series.future_index(sid, horizon)
+        else:
+            length = series.lengths()[sid]
+            index = pd.RangeIndex(length, length + horizon)
+        columns = {target: forecast[:, i, median] for i, target in enumerate(targets)}
+        for i, target in enumerate(targets):
+            columns.update({f"{target}_q{level:g}": forecast[:, i, q] for q, level in enumerate(levels or [])})
+        frame = pd.DataFrame(columns, index=index.rename("time"))
+        if len(series.ids) > 1:
+            frame.index = pd.MultiIndex.from_product([[sid], frame.index], names=["unique_id", "time"])
+        frames.append(frame)
+    return pd.concat(frames)

@@ -1,0 +1,59 @@
+"""train_network: the training recipe. A network and a DataModule in, the trained network out."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from forecast.data.datamodule import SeriesDataModule
+from forecast.training.forecasting import ForecastingModule
+from forecast.training.scope import quiet, restored_torch_flags
+from forecast.training.trainer import make_trainer
+
+
+@dataclass
+class Trained:
+    """The trained network (best validation checkpoint when there was validation, on the CPU),
+    the last logged metrics, and notes on how training went."""
+
+    network: nn.Module
+    metrics: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+
+def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
+                  lr: float = 3e-4, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
+                  max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
+                  devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
+                  deterministic: bool | None = None, log_dir: str | None = None,
+                  progress: bool = False, verbose: bool = False) -> Trained:
+    """Train ``network`` on ``data``'s training windows with a Lightning Trainer, which is handed
+    the DataModule itself (so DDP shards it). Early stopping and checkpoint selection watch the
+    validation loss; without validation windows, training runs all ``max_epochs`` and says so in
+    the notes. Lightning's output and its process-wide switches stay inside this call.
+    """
+    data.setup("fit")
+    target = data.target_scaler
+    module = ForecastingModule(network, target.center.tolist(), target.scale.tolist(), loss=loss,
+                               lr=lr, weight_decay=weight_decay, teacher_forcing=teacher_forcing)
+    has_val = len(data.datasets["val"]) > 0
+    notes = [] if has_val else [f"no validation windows: trained for all {max_epochs} epochs "
+                                "without early stopping or checkpoint selection"]
+    with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch:
+        trainer = make_trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
+                               strategy=strategy, precision=precision,
+                               patience=patience if has_val else None, checkpoints=has_val,
+                               log_dir=log_dir or scratch, progress=progress,
+                               deterministic=deterministic)
+        trainer.fit(module, datamodule=data)
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        if best:
+            state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+            module.load_state_dict(state)
+        metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+    if trainer.current_epoch < max_epochs and has_val:
+        notes.append(f"early stopping after {trainer.current_epoch} epochs")
+    return Trained(module.model.cpu().eval(), metrics, notes)
