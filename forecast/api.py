@@ -15,14 +15,12 @@ from forecast.checkpoint import load_checkpoint, save_checkpoint
 from forecast.data.scaling import Scaler
 from forecast.data.schema import Schema, read_data, training_module
 from forecast.data.splits import Split, Splits, split_by_fraction
-from forecast.data.windows import WindowSpec
 from forecast.errors import DataError
 from forecast.evaluation.inference import forecast_frame, forecast_windows
 from forecast.evaluation.metrics import scores
 from forecast.models.baselines import Naive
 from forecast.models.build import build_model
-from forecast.models.heads import quantile_levels
-from forecast.models.registry import DEFAULTS, HEADS, HIGHWAYS, default, model_spec
+from forecast.models.registry import DEFAULTS, model_spec, resolve
 
 D = DEFAULTS
 
@@ -111,9 +109,7 @@ class Forecaster:
                                  settings)
         module.setup("fit")
         schema = Schema.of(module, read_options)
-        network = build_model(settings["model"], settings, schema.in_channels,
-                              1 if settings["channel_independent"] else len(schema.target),
-                              schema.future_channels)
+        network = self._network(settings, schema)
         train, val_windows = module.datasets["train"], module.datasets["val"]
         validation = val_windows.loader(4096) if len(val_windows) else None
         self.notes_, self.training_metrics_ = [], {}
@@ -193,9 +189,7 @@ class Forecaster:
         try:
             forecaster = cls(**checkpoint["params"])
             settings, schema = forecaster._settings(), Schema.from_dict(checkpoint["schema"])
-            network = build_model(settings["model"], settings, schema.in_channels,
-                                  1 if settings["channel_independent"] else len(schema.target),
-                                  schema.future_channels)
+            network = forecaster._network(settings, schema)
             network.load_state_dict(checkpoint["state_dict"])
             forecaster.scalers_ = tuple(Scaler.from_state(s) if s else Scaler(settings["scaler"])
                                         for s in checkpoint["scalers"])
@@ -208,23 +202,12 @@ class Forecaster:
 
     # ---- internals -----------------------------------------------------------------------
     def _settings(self) -> dict:
-        """The constructor's arguments checked and completed (lists, quantile levels, lr)."""
-        settings = self.get_params()
-        model_spec(settings["model"])
-        WindowSpec(settings["lookback"], settings["horizon"])  # checks both
-        if settings["head"] not in HEADS:
-            raise ValueError(f"head must be one of {', '.join(HEADS)}, not {settings['head']!r}")
-        if settings["highway"] not in HIGHWAYS:
-            raise ValueError(f"highway must be 'ridge', 'learned' or None, not {settings['highway']!r}")
-        if settings["quantiles"] and not model_spec(settings["model"]).lstm_head:
-            raise ValueError(f"quantiles need a model with an LSTM head, not {settings['model']!r}")
-        if settings["model"] == "seasonal-naive" and not settings["season"]:
-            raise ValueError("seasonal-naive needs season= (e.g. 24 for hourly data)")
-        settings["quantiles"] = quantile_levels(settings["quantiles"]) if settings["quantiles"] else None
-        settings["target"] = _as_list(settings["target"]) or None
-        if settings["lr"] is None:
-            settings["lr"] = default(settings["model"], "lr")
-        return settings
+        return resolve(self.get_params())
+
+    def _network(self, settings: dict, schema: Schema):
+        outputs = 1 if settings["channel_independent"] else len(schema.target)
+        return build_model(settings["model"], settings, schema.in_channels, outputs,
+                           schema.future_channels)
 
     def _series(self, data, read_options: dict):
         self._check_fitted()
@@ -242,11 +225,3 @@ class Forecaster:
 def load(path: str | os.PathLike) -> Forecaster:
     """A fitted Forecaster from a file written by :meth:`Forecaster.save`."""
     return Forecaster.load(path)
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value)

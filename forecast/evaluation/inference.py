@@ -10,6 +10,7 @@ from torch import nn
 from forecast.data.scaling import Scaler
 from forecast.data.series import SeriesData
 from forecast.data.windows import WindowDataset
+from forecast.models.registry import median_index
 
 
 @torch.no_grad()
@@ -52,7 +53,7 @@ def forecast_frame(forecasts: np.ndarray, series: SeriesData, targets: list[str]
     (unique_id, time) for several series): a column per target holding the median, and
     ``<target>_q<level>`` columns when there are quantile ``levels``."""
     frames = []
-    median = levels.index(0.5) if levels else 0
+    median = median_index(levels)
     horizon = forecasts.shape[1]
     for forecast, sid in zip(forecasts, series.ids):
         if series.freq:

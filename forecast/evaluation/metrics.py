@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from forecast.models.registry import median_index
+
 
 def mse(forecast, actual) -> float:
     return float(np.mean((np.asarray(forecast) - np.asarray(actual)) ** 2))
@@ -47,8 +49,9 @@ def scores(forecasts: np.ndarray, actual: np.ndarray, naive: np.ndarray, scale: 
     """The errors ``evaluate`` reports for (windows, H, C, Q) ``forecasts`` whose point forecast
     is the 0.5 level (the only one without ``levels``): mse, mae, rmse, smape on the original
     scale; ``*_scaled`` divided by each channel's ``scale`` (as the LTSF papers report); the
-    naive forecast's mse and mae; pinball loss and the outer band's coverage with quantiles."""
-    point = forecasts[..., list(levels).index(0.5) if levels else 0]
+    naive forecast's mse and mae; with quantiles, the pinball loss and the share of actual values
+    inside the outer band (``coverage``) beside the share it should hold (``coverage_nominal``)."""
+    point = forecasts[..., median_index(levels)]
     result = {"mse": mse(point, actual), "mae": mae(point, actual), "rmse": rmse(point, actual),
               "smape": smape(point, actual), "mse_scaled": mse(point / scale, actual / scale),
               "mae_scaled": mae(point / scale, actual / scale),
@@ -56,4 +59,5 @@ def scores(forecasts: np.ndarray, actual: np.ndarray, naive: np.ndarray, scale: 
     if levels:
         result["pinball"] = pinball(forecasts, actual, levels)
         result["coverage"] = coverage(forecasts[..., 0], forecasts[..., -1], actual)
+        result["coverage_nominal"] = round(levels[-1] - levels[0], 12)
     return result

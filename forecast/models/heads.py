@@ -8,20 +8,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from forecast.models.registry import median_index, quantile_levels
+
 
 # The output layer starts this small: the forecast begins at the linear highway's (to about
 # 1e-6 of the target scale), yet every weight below it gets a gradient from the first step, and
 # Adam's updates do not shrink with the gradient's size.
 OUTPUT_INIT_STD = 1e-7
-
-
-def quantile_levels(quantiles: Sequence[float] | None) -> list[float]:
-    """Sorted distinct levels, always with the median 0.5 (the point forecast); [0.5] for none."""
-    levels = [float(q) for q in quantiles or []]
-    outside = [q for q in levels if not 0 < q < 1]
-    if outside:
-        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got {outside[0]:g}")
-    return sorted({*levels, 0.5})
 
 
 class QuantileOutput(nn.Module):
@@ -39,7 +32,7 @@ class QuantileOutput(nn.Module):
     @property
     def median_index(self) -> int:
         """Position of the 0.5 level: the point forecast."""
-        return self.quantiles.index(0.5)
+        return median_index(self.quantiles)
 
     def forward(self, h: Tensor) -> Tensor:
         raw = self.linear(h).unflatten(-1, (self.out_channels, len(self.quantiles)))

@@ -57,13 +57,54 @@ HEADS = ("seq2seq", "direct")
 HIGHWAYS = ("ridge", "learned", None)
 
 
+def quantile_levels(quantiles) -> list[float]:
+    """Sorted distinct levels, always with the median 0.5 (the point forecast); [0.5] for none."""
+    levels = [float(q) for q in quantiles or []]
+    outside = [q for q in levels if not 0 < q < 1]
+    if outside:
+        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got {outside[0]:g}")
+    return sorted({*levels, 0.5})
+
+
+def median_index(levels) -> int:
+    """Where the point forecast lies among quantile ``levels``: the 0.5 level (0 for none)."""
+    if not levels:
+        return 0
+    if 0.5 not in levels:
+        raise ValueError(f"quantile levels {list(levels)} lack the median 0.5")
+    return list(levels).index(0.5)
+
+
+def resolve(params: dict) -> dict:
+    """A run's settings from constructor arguments: checked (ValueError naming the setting),
+    quantile levels completed with the median, ``target`` as a list, ``lr`` the model's default
+    when None."""
+    settings = dict(params)
+    spec = model_spec(settings["model"])
+    for name in ("lookback", "horizon"):
+        if not isinstance(settings[name], int) or isinstance(settings[name], bool) or settings[name] < 1:
+            raise ValueError(f"{name} must be a positive integer, got {settings[name]!r}")
+    if settings["head"] not in HEADS:
+        raise ValueError(f"head must be one of {', '.join(HEADS)}, not {settings['head']!r}")
+    if settings["highway"] not in HIGHWAYS:
+        raise ValueError(f"highway must be 'ridge', 'learned' or None, not {settings['highway']!r}")
+    if settings["quantiles"]:
+        if not spec.lstm_head:
+            raise ValueError(f"quantiles need a model with an LSTM head, not {settings['model']!r}")
+        settings["quantiles"] = quantile_levels(settings["quantiles"])
+    if settings["model"] == "seasonal-naive" and not settings["season"]:
+        raise ValueError("seasonal-naive needs season= (e.g. 24 for hourly data)")
+    target = settings["target"]
+    settings["target"] = ([t.strip() for t in target.split(",") if t.strip()] if isinstance(target, str)
+                          else list(target or [])) or None
+    if settings["lr"] is None:
+        settings["lr"] = spec.defaults.get("lr", DEFAULTS["lr"])
+    return settings
+
+
 def model_spec(name: str) -> ModelSpec:
     """The registry entry of ``name``; a ValueError listing the known names otherwise."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     return MODELS[name]
 
-
-def default(name: str, setting: str):
-    """A setting's default for one model: the model's own, else the run default."""
-    return model_spec(name).defaults.get(setting, DEFAULTS[setting])

@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError
 
+from forecast.models.registry import median_index
+
 Loss = Literal["mse", "mae", "huber", "quantile"]
 
 
@@ -53,8 +55,7 @@ class ForecastingModule(L.LightningModule):
         """The point forecast: the median of quantile forecasts, or the forecast itself."""
         if not self.quantiles:
             return forecast
-        middle = min(range(len(self.quantiles)), key=lambda i: abs(self.quantiles[i] - 0.5))
-        return forecast[..., middle]
+        return forecast[..., median_index(self.quantiles)]
 
     def loss(self, forecast: Tensor, target: Tensor) -> Tensor:
         kind = self.hparams.loss
