@@ -57,7 +57,16 @@ def test_baselines_by_hand():
     assert Naive(1, 4)(x, f).flatten().tolist() == [6.0, 6.0, 6.0, 6.0]
     assert SeasonalNaive(1, 4, season=3)(x, f).flatten().tolist() == [3.0, 5.0, 6.0, 3.0]
     assert Drift(1, 4)(x, f).flatten().tolist() == [7.0, 8.0, 9.0, 10.0]  # slope (6 - 1) / 5
-    assert DLinear(6, 4, 1)(x, f).shape == (1, 4, 1)
+    dlinear = DLinear(6, 4, 1, kernel_size=3)
+    torch.nn.init.zeros_(dlinear.trend.bias)
+    torch.nn.init.zeros_(dlinear.remainder.bias)
+    # both maps start at the look-back mean and trend + remainder = the series: its mean, 3.5
+    assert torch.allclose(dlinear(x, f).flatten(), torch.full((4,), 3.5))
+    dlinear.remainder.weight.data.zero_()
+    # now the trend alone: the mean of the 3-step moving average with replicated ends
+    trend = [(1 + 1 + 2) / 3, (1 + 2 + 4) / 3, (2 + 4 + 3) / 3, (4 + 3 + 5) / 3, (3 + 5 + 6) / 3,
+             (5 + 6 + 6) / 3]
+    assert torch.allclose(dlinear(x, f).flatten(), torch.full((4,), sum(trend) / 6))
 
 
 def test_ridge_recovers_an_exact_linear_rule():

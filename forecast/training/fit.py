@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
+import lightning as L
 import torch
 from torch import nn
 
@@ -48,7 +51,7 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                                patience=patience if has_val else None, checkpoints=has_val,
                                log_dir=log_dir or scratch, progress=progress,
                                deterministic=deterministic)
-        trainer.fit(module, datamodule=data)
+        _fit(trainer, module, data)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
@@ -57,3 +60,19 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     if trainer.current_epoch < max_epochs and has_val:
         notes.append(f"early stopping after {trainer.current_epoch} epochs")
     return Trained(module.model.cpu().eval(), metrics, notes)
+
+
+def _fit(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule) -> None:
+    """``trainer.fit``, except that Ctrl-C stays a KeyboardInterrupt: Lightning turns it into
+    ``sys.exit(1)`` and leaves SIGINT ignored for the rest of the process."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    try:
+        trainer.fit(module, datamodule=data)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if in_main_thread and handler is not None:
+            signal.signal(signal.SIGINT, handler)
