@@ -9,11 +9,13 @@ import inspect
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.checkpoint import load_checkpoint, save_checkpoint
 from forecast.data.scaling import Scaler
-from forecast.data.schema import Schema, read_data, training_module
+from forecast.data.registry import read_data
+from forecast.data.schema import Schema, training_module
 from forecast.data.splits import Split, Splits, split_by_fraction
 from forecast.errors import DataError
 from forecast.evaluation.inference import forecast_frame, forecast_windows
@@ -167,11 +169,18 @@ class Forecaster:
             hint = "" if data is None or in_sample else " after the training rows; in_sample=True scores every window"
             raise DataError(f"{series.name}: no complete window (lookback {settings['lookback']} + "
                             f"horizon {settings['horizon']}) in the {label} part{hint}")
-        scaler = module.target_scaler
+        scaler, levels = module.target_scaler, settings["quantiles"]
         forecasts, truth = forecast_windows(self.network_, dataset, scaler)
-        naive, _ = forecast_windows(Naive(len(scaler.center), settings["horizon"]), dataset, scaler)
-        return {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
-                **scores(forecasts, truth, naive[..., 0], scaler.scale, settings["quantiles"])}
+        naive = forecast_windows(Naive(len(scaler.center), settings["horizon"]), dataset, scaler)[0][..., 0]
+        result = {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
+                  **scores(forecasts, truth, naive, scaler.scale, levels)}
+        ids = np.array([sid for sid, _ in module.origins(part)])
+        if len(set(ids)) > 1:  # several series: each one's errors beside the pooled ones
+            result["series"] = {sid: {"windows": int((ids == sid).sum()),
+                                      **scores(forecasts[ids == sid], truth[ids == sid],
+                                               naive[ids == sid], scaler.scale, levels)}
+                                for sid in dict.fromkeys(ids)}
+        return result
 
     # ---- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

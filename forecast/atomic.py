@@ -16,8 +16,15 @@ def write_atomically(target: str | os.PathLike, write: Callable[[str], object]) 
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 is for the temporary file only
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; it is set straight back
+    os.umask(mask)
+    return mask

@@ -39,7 +39,7 @@ def etth1_run(tmp_path_factory, data_dir):
     return out, done
 
 
-def test_fit_writes_model_metrics_and_config(etth1_run):
+def test_fit_writes_model_metrics_and_config(etth1_run, data_dir):
     out, done = etth1_run
     assert {p.name for p in out.iterdir()} >= {"model.pt", "metrics.json", "config.yaml", "logs"}
     metrics = json.loads((out / "metrics.json").read_text())
@@ -51,7 +51,14 @@ def test_fit_writes_model_metrics_and_config(etth1_run):
     import yaml
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["target"] == ["OT"] and config["horizon"] == 24 and config["seed"] == 3
-    assert config["max_epochs"] == 1 and config["data"].endswith("ETTh1.csv")
+    assert config["max_epochs"] == 1
+    text = (out / "config.yaml").read_text()
+    assert text.splitlines()[0].startswith("# forecast fit ") and text.splitlines()[0].endswith("ETTh1.csv")
+    # the run repeats from its config file
+    again = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--config", str(out / "config.yaml"),
+                "--model", "naive", "--out", str(out.parent / "again"))
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out.parent / "again" / "metrics.json").read_text())["test"]["windows"] == 2590
     assert "naive" in done.stdout and "Traceback" not in done.stderr
 
 
@@ -182,17 +189,18 @@ def test_readme_commands_run(tmp_path, data_dir):
         assert done.returncode == 0, (command, done.stderr[-1500:])
 
 
-def test_demo_offline_without_the_file_says_what_to_do(monkeypatch, tmp_path, capsys):
+def test_etth1_comes_from_the_package_when_offline_and_absent(monkeypatch, tmp_path):
+    import hashlib
     import urllib.error
     import urllib.request
 
-    from forecast.cli import main
+    from forecast.data.registry import DATASETS, dataset_path
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("network is unreachable")
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     monkeypatch.setenv("FORECAST_DATA_DIR", str(tmp_path / "empty"))
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
-    error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and "the demo needs ETTh1" in error[0] and "ett/ETTh1.csv" in error[0]
-    assert not (tmp_path / "demo").exists()
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    path = dataset_path("etth1")
+    assert path.parent.parent == tmp_path / "cache"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == DATASETS["etth1"].sha256

@@ -135,3 +135,43 @@ def test_parquet_round_trip(tmp_path):
 def test_missing_file_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_series(tmp_path / "absent.csv")
+
+
+def day_month_file(days: range) -> str:
+    return "date,v\n" + "".join(f"{d:02d}/01/2020,{d}\n" for d in days)
+
+
+def test_day_first_dates_are_refused_until_the_order_is_given(write_csv):
+    # read month first, 01/01 .. 12/01 would be January to December, then 13/01 fails at line 14
+    path = write_csv(day_month_file(range(1, 20)))
+    with pytest.raises(DataError, match=r"day-first dates \('13/01/2020' at line 14\); pass dayfirst=True"):
+        read_series(path)
+    data = read_series(path, dayfirst=True)
+    assert data.frames[path.stem].index[12] == pd.Timestamp("2020-01-13") and data.freq == "D"
+    assert read_series(path, date_format="%d/%m/%Y").frames[path.stem].index.equals(
+        data.frames[path.stem].index)
+
+
+def test_ambiguous_day_month_dates_are_refused_but_evident_month_first_ones_read(write_csv):
+    ambiguous = write_csv(day_month_file(range(1, 10)), "ambiguous.csv")
+    with pytest.raises(DataError, match=r"'01/01/2020' may be day/month or month/day; pass dayfirst=True"):
+        read_series(ambiguous)
+    us = write_csv("date,v\n" + "".join(f"01/{d:02d}/2020,{d}\n" for d in range(10, 20)), "us.csv")
+    assert read_series(us).frames["us"].index[0] == pd.Timestamp("2020-01-10")
+
+
+def test_epoch_seconds_and_decimal_commas(write_csv):
+    epochs = write_csv("time,v\n" + "".join(f"{1577836800 + 3600 * i},{i}\n" for i in range(5)), "e.csv")
+    with pytest.raises(DataError, match=r"cannot parse '1577836800' as a timestamp \(epoch seconds\? "
+                                        r"pass date_unit='s'\)"):
+        read_series(epochs)
+    assert read_series(epochs, date_unit="s").frames["e"].index[1] == pd.Timestamp("2020-01-01 01:00")
+    commas = write_csv("date;price\n2020-01-01;1,5\n2020-01-02;2,25\n2020-01-03;3,0\n", "c.csv")
+    assert read_series(commas, decimal=",").frames["c"]["price"].tolist() == [1.5, 2.25, 3.0]
+
+
+def test_a_long_file_with_unique_id_reads_back_without_flags(write_csv):
+    rows = "".join(f"2020-01-0{d},{t},{d * k}\n" for t, k in (("A", 1), ("B", 10)) for d in range(1, 6))
+    data = read_series(write_csv("date,unique_id,Close\n" + rows))
+    assert data.ids == ["A", "B"] and data.target == ["Close"]
+    assert data.frames["B"]["Close"].tolist() == [10.0, 20.0, 30.0, 40.0, 50.0]

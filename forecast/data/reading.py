@@ -20,7 +20,6 @@ Fill = Literal["ffill", "interpolate"] | None
 Duplicates = Literal["error", "drop", "keep"]
 
 TIME_COLUMN_NAMES = ("ds", "date", "datetime", "time", "timestamp")
-LONG_LAYOUT = ("unique_id", "ds", "y")
 
 
 class _Raw:
@@ -52,6 +51,10 @@ def read_series(
     duplicates: Duplicates = "error",
     sort: bool = False,
     min_rows: int = 3,
+    dayfirst: bool = False,
+    date_format: str | None = None,
+    date_unit: str | None = None,
+    decimal: str = ".",
 ) -> SeriesData:
     """Read and validate one or several series from a CSV/Parquet path or a DataFrame.
 
@@ -62,8 +65,13 @@ def read_series(
     defaults to every numeric column (``y`` in long layout). Missing values and gaps are
     filled only when ``fill`` asks for it; duplicated timestamps are an error unless
     ``duplicates`` says to drop (keep the first) or keep them.
+
+    Dates such as 03/04/2020 are refused unless their order is evident (a first field above 12
+    means day first, a second one month first) or given: ``dayfirst=True`` or a ``date_format``
+    (strftime). ``date_unit`` ("s", "ms", ...) reads epoch numbers; ``decimal=","`` reads
+    numbers written with a decimal comma.
     """
-    raw = _read_raw(source)
+    raw = _read_raw(source, decimal)
     frame = raw.frame
     if frame.shape[1] == 0:
         raise raw.fail("no columns")
@@ -71,15 +79,16 @@ def read_series(
         raise raw.fail("no data rows (only a header)")
     frame.columns = [str(c).strip() for c in frame.columns]
 
-    long_layout = id_col is not None or (time_col is None and set(LONG_LAYOUT) <= set(frame.columns))
+    long_layout = id_col is not None or "unique_id" in frame.columns
     if long_layout and id_col is None:
-        id_col, time_col = "unique_id", "ds"
+        id_col = "unique_id"
+        time_col = time_col or ("ds" if "ds" in frame.columns else None)
     if id_col is not None and id_col not in frame.columns:
         raise raw.fail(_missing_column(id_col, frame.columns, "id column"))
     time_col = time_col or _infer_time_column(raw, exclude=id_col)
     if time_col not in frame.columns:
         raise raw.fail(_missing_column(time_col, frame.columns, "time column"))
-    times = _parse_times(raw, time_col)
+    times = _parse_times(raw, time_col, dayfirst, date_format, date_unit)
 
     covariates = _as_list(covariates)
     explicit_target = target is not None
@@ -131,7 +140,7 @@ def read_series(
     return SeriesData(result, target, covariates, freq, raw.name, notes)
 
 
-def _read_raw(source: Source) -> _Raw:
+def _read_raw(source: Source, decimal: str = ".") -> _Raw:
     if isinstance(source, pd.DataFrame):
         frame = source
         if isinstance(frame.index, pd.DatetimeIndex):
@@ -149,10 +158,10 @@ def _read_raw(source: Source) -> _Raw:
         if isinstance(frame.index, pd.DatetimeIndex):
             frame = frame.reset_index(names=frame.index.name or "time")
         return _Raw(frame.reset_index(drop=True), name, None)
-    return _read_csv(path, name)
+    return _read_csv(path, name, decimal)
 
 
-def _read_csv(path: Path, name: str) -> _Raw:
+def _read_csv(path: Path, name: str, decimal: str = ".") -> _Raw:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -174,7 +183,7 @@ def _read_csv(path: Path, name: str) -> _Raw:
     if not lines:
         raise DataError(f"{name}: no data rows (only a header)")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skip_blank_lines=True)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, skip_blank_lines=True, decimal=decimal)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"{name}: cannot parse as CSV ({error})") from None
     return _Raw(frame, name, np.asarray(lines))
@@ -206,28 +215,59 @@ def _infer_time_column(raw: _Raw, exclude: str | None) -> str:
                    "column of dates); name it with time_col=")
 
 
-def _parse_times(raw: _Raw, column: str) -> pd.DatetimeIndex:
+def _parse_times(raw: _Raw, column: str, dayfirst: bool = False, date_format: str | None = None,
+                 date_unit: str | None = None) -> pd.DatetimeIndex:
     values = raw.frame[column]
-    if pd.api.types.is_datetime64_any_dtype(values):
+    if date_unit is not None:
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+        if len(bad):
+            raise raw.fail(f"column '{column}' {raw.where(int(bad[0]))}: '{values.iloc[int(bad[0])]}' "
+                           f"is not a number of {date_unit} since 1970")
+        parsed = pd.to_datetime(numbers, unit=date_unit)
+    elif pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
         text = values.astype("string").str.strip()
+        if not dayfirst and date_format is None:
+            _refuse_unclear_day_order(raw, column, text)
+        options = {"format": date_format} if date_format else {"dayfirst": dayfirst}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "could not infer format": our own error says more
             try:
-                parsed = pd.to_datetime(text, errors="coerce")
+                parsed = pd.to_datetime(text, errors="coerce", **options)
             except ValueError:  # mixed UTC offsets
-                parsed = pd.to_datetime(text, errors="coerce", utc=True)
+                parsed = pd.to_datetime(text, errors="coerce", utc=True, **options)
         bad = np.flatnonzero(parsed.isna().to_numpy() & text.notna().to_numpy())
         if len(bad):
             position = int(bad[0])
+            value = text.iloc[position]
+            hint = " (epoch seconds? pass date_unit='s')" if value.isdigit() else \
+                f" with format {date_format}" if date_format else ""
             raise raw.fail(f"column '{column}' {raw.where(position)}: cannot parse "
-                           f"'{text.iloc[position]}' as a timestamp")
+                           f"'{value}' as a timestamp{hint}")
     empty = np.flatnonzero(parsed.isna().to_numpy())
     if len(empty):
         raise raw.fail(f"column '{column}' {raw.where(int(empty[0]))}: empty timestamp")
     index = pd.DatetimeIndex(parsed)
     return index.tz_convert("UTC") if index.tz is not None else index
+
+
+def _refuse_unclear_day_order(raw: _Raw, column: str, text: pd.Series) -> None:
+    """Dates written nn/nn/yyyy (or with dots or dashes) whose day-month order is not evident
+    month first are refused, rather than read one way until a day above 12 fails."""
+    fields = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b").dropna().astype(int)
+    if fields.empty or len(fields) < text.notna().sum():
+        return
+    first_over, second_over = (fields[0] > 12).to_numpy(), (fields[1] > 12).to_numpy()
+    if second_over.any() and not first_over.any():
+        return  # month first, as pandas reads it
+    if first_over.any():
+        position = int(np.flatnonzero(first_over)[0])
+        raise raw.fail(f"column '{column}' holds day-first dates ('{text.iloc[position]}' at "
+                       f"{raw.where(position)}); pass dayfirst=True or date_format=")
+    raise raw.fail(f"column '{column}': dates such as '{text.dropna().iloc[0]}' may be day/month or "
+                   "month/day; pass dayfirst=True or date_format= (e.g. %m/%d/%Y)")
 
 
 def _to_float(raw: _Raw, column: str, required: bool) -> np.ndarray | None:

@@ -6,15 +6,12 @@ rows ended. It travels in the checkpoint as plain values (safe for ``weights_onl
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from forecast.data.datamodule import SeriesDataModule
-from forecast.data.reading import read_series
-from forecast.data.registry import is_registered, load_dataset
+from forecast.data.registry import read_data
 from forecast.data.scaling import Scaler
 from forecast.data.series import SeriesData
 from forecast.data.splits import Split, Splits
@@ -23,16 +20,6 @@ from forecast.errors import DataError
 
 # settings of a run that shape its windows and batches
 WINDOW_SETTINGS = ("lookback", "horizon", "batch_size", "channel_independent", "seed")
-
-
-def read_data(data, **options) -> SeriesData:
-    """A path, DataFrame, SeriesData or registered dataset name as validated SeriesData."""
-    if isinstance(data, SeriesData):
-        return data
-    options = {key: value for key, value in options.items() if value is not None}
-    if isinstance(data, (str, os.PathLike)) and not Path(data).exists() and is_registered(str(data)):
-        return load_dataset(str(data), **options)
-    return read_series(data, **options)
 
 
 def training_module(series: SeriesData, split: Splits, settings: dict) -> SeriesDataModule:

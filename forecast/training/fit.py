@@ -57,6 +57,7 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             module.load_state_dict(state)
         metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+        metrics["epochs"] = trainer.current_epoch
     if trainer.current_epoch < max_epochs and has_val:
         notes.append(f"early stopping after {trainer.current_epoch} epochs")
     return Trained(module.model.cpu().eval(), metrics, notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -16,18 +17,31 @@ def default_precision(accelerator: str) -> str:
     return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
+class EpochLines(L.Callback):
+    """Progress as one line per epoch on stderr (never stdout, where results go): epoch, losses."""
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.global_rank != 0:
+            return
+        shown = [f"{key} {float(value):.5g}" for key, value in sorted(trainer.callback_metrics.items())
+                 if key.endswith("loss")]
+        print(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: {', '.join(shown)}",
+              file=sys.stderr, flush=True)
+
+
 def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int | str = "auto",
                  strategy: str = "auto", precision: str | None = None, patience: int | None = 5,
                  log_dir: str | Path | None = "runs", logger: str = "csv", progress: bool = True,
                  gradient_clip: float | None = 1.0, checkpoints: bool = True,
                  deterministic: bool | None = None, **trainer_options) -> L.Trainer:
     """A Trainer with early stopping and best-checkpointing on ``val_loss``, a CSV (or
-    TensorBoard) logger under ``log_dir``, gradient clipping, and bf16 on capable GPUs.
+    TensorBoard) logger under ``log_dir``, gradient clipping, and bf16 on capable GPUs;
+    ``progress`` prints one line per epoch on stderr.
 
     Distributed samplers come from :class:`~forecast.data.SeriesDataModule` (no padding, so
     every validation window counts once), hence ``use_distributed_sampler=False``.
     """
-    callbacks = []
+    callbacks: list[L.Callback] = [EpochLines()] if progress else []
     if patience is not None:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     if checkpoints and log_dir is not None:
@@ -45,7 +59,7 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
     return L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
                      strategy=strategy, precision=precision or default_precision(accelerator),
                      callbacks=callbacks, logger=run_logger, enable_checkpointing=bool(checkpoints and log_dir),
-                     enable_progress_bar=progress, enable_model_summary=False,
+                     enable_progress_bar=False, enable_model_summary=False,
                      gradient_clip_val=gradient_clip, deterministic=deterministic,
                      use_distributed_sampler=False, default_root_dir=str(log_dir) if log_dir else None,
                      **trainer_options)

@@ -1,0 +1,122 @@
+"""`forecast fit` and `forecast demo`: train, evaluate, and write a run folder all at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from forecast.cli.settings import FIT_DEFAULTS, MAX_EPOCHS_VARIABLE, fit_settings, read_options
+from forecast.cli.tables import metrics_table, number
+from forecast.cli.use import set_threads
+from forecast.errors import DataError
+
+
+def fit(args: argparse.Namespace) -> None:
+    settings = fit_settings(args)
+    out = Path(args.out)
+    check_out(out)
+    set_threads(settings["threads"])
+    from forecast.data.registry import read_data
+
+    columns = (settings["covariates"] or []) + (settings["future_covariates"] or [])
+    data = read_data(args.data, target=settings["target"], covariates=columns or None,
+                     min_rows=settings["lookback"] + settings["horizon"], **read_options(settings))
+    train_and_write(data, settings, out, quiet=args.quiet, source=args.data, config_path=args.config)
+
+
+def demo(args: argparse.Namespace) -> None:
+    from forecast.data.registry import load_dataset
+    from forecast.data.splits import ltsf_split
+
+    out = Path(args.out)
+    check_out(out)
+    set_threads(args.threads)
+    data = load_dataset("etth1")
+    split = ltsf_split(data, "etth1")
+    cap = int(os.environ.get(MAX_EPOCHS_VARIABLE, 4))
+    base = {**FIT_DEFAULTS, "lookback": 336, "horizon": 96, "head": "direct",
+            "batch_size": 128, "max_epochs": min(4, cap), "patience": 2}
+    results = {}
+    for name in ("densenet-lstm", "linear", "dlinear", "naive"):
+        settings = {**base, "model": name, "lr": 1e-4 if name == "densenet-lstm" else None}
+        folder = out if name == "densenet-lstm" else out / "baselines" / name
+        metrics = train_and_write(data, settings, folder, quiet=args.quiet, source="etth1",
+                                  split=split, summary=False)
+        results[name] = metrics["test"]
+    print("ETTh1, L=336, H=96, LTSF split, test windows: "
+          f"{results['naive']['windows']} (normalized scale, as the LTSF papers report)")
+    print(f"{'model':<16} {'mse':>8} {'mae':>8}")
+    for name, result in results.items():
+        print(f"{name:<16} {number(result['mse_scaled']):>8} {number(result['mae_scaled']):>8}")
+    print(f"run folder: {out}")
+
+
+def check_out(out: Path) -> None:
+    """--out must be a new folder in a writable place; a stopped run's scratch folder is named."""
+    if out.exists():
+        kind = "a folder" if out.is_dir() else "a file"
+        raise DataError(f"--out {out} is {kind} that exists already; name a new folder")
+    scratch = scratch_folder(out)
+    if scratch.exists():
+        raise DataError(f"--out {out}: a stopped run left {scratch}; remove it to start afresh")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"--out {out}: cannot write in {parent}")
+
+
+def scratch_folder(out: Path) -> Path:
+    """Where a run works until it is complete; renamed to ``out`` only on success."""
+    return out.parent / f".{out.name}.partial"
+
+
+def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
+                    config_path: str | None = None, split=None, summary: bool = True) -> dict:
+    """Fit, evaluate model and naive on val and test, and write the run folder all at once."""
+    import yaml
+
+    import forecast
+    from forecast.atomic import write_atomically
+
+    accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
+    scratch = scratch_folder(out)
+    scratch.mkdir(parents=True)
+    try:
+        model = forecast.Forecaster(
+            model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
+            target=settings["target"], covariates=settings["covariates"],
+            future_covariates=settings["future_covariates"], head=settings["head"],
+            quantiles=settings["quantiles"], season=settings["season"],
+            max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
+            patience=settings["patience"], accelerator=accelerator, seed=settings["seed"],
+            log_dir=str(scratch / "logs"), progress=not quiet and sys.stderr.isatty())
+        if split is None:
+            model.fit(data, val=settings["val"], test=settings["test"])
+        else:
+            model.fit(data, split=split)
+        trained = model.training_metrics_
+        if trained and not quiet and not sys.stderr.isatty():  # no epoch lines: one summary line
+            loss = f", last val_loss {number(trained['val_loss'])}" if "val_loss" in trained else ""
+            print(f"trained {settings['model']} for {trained['epochs']} epochs{loss}", file=sys.stderr)
+        for note in model.notes_:
+            print(f"note: {note}", file=sys.stderr)
+        metrics = {part: model.evaluate(part=part) for part in ("val", "test")
+                   if len(model.data_.datasets[part])}
+        model.save(scratch / "model.pt")
+        write_atomically(scratch / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2)))
+        header = f"# forecast fit {source}" + (f" --config {config_path}" if config_path else "")
+        config = f"{header}\n{yaml.safe_dump(settings, sort_keys=False)}"
+        write_atomically(scratch / "config.yaml", lambda p: Path(p).write_text(config))
+        os.replace(scratch, out)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if summary:
+        print(metrics_table(metrics, settings["model"]))
+        print(f"wrote {out}/model.pt, metrics.json, config.yaml", file=sys.stderr)
+    return metrics

@@ -1,0 +1,168 @@
+"""The command line one step off the quickstart: every user mistake is exit 2 and one line, a
+fitted model reads its data as fit did, and results go where a user expects them."""
+
+import json
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from forecast.cli import main
+from forecast.cli.tables import number
+
+FAST = ["--horizon", "6", "--lookback", "24", "--max-epochs", "1", "--quiet"]
+
+
+def hourly_csv(path, rows: int = 300, time_col: str = "date", promo: bool = False):
+    t = np.arange(rows)
+    frame = pd.DataFrame({time_col: pd.date_range("2023-01-01", periods=rows, freq="h"),
+                          "y": 10 + np.sin(2 * np.pi * t / 24)})
+    if promo:
+        frame["promo"] = (t % 5 == 0).astype(float)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def one_line_error(capsys, code: int, fragment: str) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and fragment in lines[0], (code, captured.err)
+    return lines[0]
+
+
+@pytest.mark.parametrize("config, fragment", [
+    ("val: '0.2'\n", "'val' must be a number, not '0.2'"),
+    ("lr: fast\n", "'lr' must be a number, not 'fast'"),
+    ("target: 5\n", "'target' must name columns (text, or a list of text), not 5"),
+    ("horizon: 2.5\n", "'horizon' must be a positive whole number, not 2.5"),
+    ("model: prophet\n", "'model' must be one of densenet-lstm"),
+])
+def test_bad_yaml_values_are_named(tmp_path, capsys, config, fragment):
+    data = hourly_csv(tmp_path / "x.csv")
+    (tmp_path / "run.yaml").write_text(config)
+    code = main(["fit", str(data), "--config", str(tmp_path / "run.yaml"), "--out", str(tmp_path / "r")])
+    assert f"{tmp_path / 'run.yaml'}: {fragment}" in one_line_error(capsys, code, fragment)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--freq", "xyz"], "'xyz' is not a frequency"),
+    (["--freq", "2h"], "frequency '2h' does not match the data"),
+    (["--model", "linear", "--quantiles", "0.1,0.9"], "--quantiles needs a model with an LSTM head"),
+    (["--val", "0.7", "--test", "0.4"], "--val and --test must be shares"),
+])
+def test_bad_flags_stop_before_training(tmp_path, capsys, flags, fragment):
+    code = main(["fit", str(hourly_csv(tmp_path / "x.csv")), "--out", str(tmp_path / "r"), *FAST, *flags])
+    one_line_error(capsys, code, fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_device_cuda_without_a_gpu(tmp_path, capsys):
+    code = main(["fit", str(hourly_csv(tmp_path / "x.csv")), "--out", str(tmp_path / "r"),
+                 "--device", "cuda", *FAST])
+    one_line_error(capsys, code, "--device cuda: torch sees no CUDA GPU")
+
+
+def test_out_must_be_a_new_folder_in_a_writable_place(tmp_path, capsys):
+    data = hourly_csv(tmp_path / "x.csv")
+    (tmp_path / "taken").mkdir()
+    one_line_error(capsys, main(["fit", str(data), "--out", str(tmp_path / "taken"), *FAST]),
+                   "is a folder that exists already")
+    one_line_error(capsys, main(["fit", str(data), "--out", str(data), *FAST]),
+                   "is a file that exists already")
+    one_line_error(capsys, main(["fit", str(data), "--out", str(data / "run"), *FAST]),
+                   f"cannot write in {data}")
+    # a run killed with SIGKILL leaves its scratch folder; the next run names it, never reuses it
+    (tmp_path / ".run.partial").mkdir()
+    one_line_error(capsys, main(["fit", str(data), "--out", str(tmp_path / "run"), *FAST]),
+                   f"a stopped run left {tmp_path / '.run.partial'}")
+
+
+def test_hints_name_the_flags_of_the_command(tmp_path, capsys):
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"Zeit": ["a", "b", "c"], "y": [1, 2, 3]}).to_csv(path, index=False)
+    line = one_line_error(capsys, main(["data", "info", str(path)]), "no time column found")
+    assert "name it with --time-col" in line and "time_col=" not in line
+
+
+def test_a_model_fitted_with_read_options_reads_new_data_the_same_way(tmp_path, capsys):
+    data = hourly_csv(tmp_path / "x.csv", time_col="Zeit")
+    assert main(["fit", str(data), "--time-col", "Zeit", "--model", "linear", "--out",
+                 str(tmp_path / "r"), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "r" / "model.pt"), str(data)]) == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), parse_dates=["time"])
+    assert rows["time"].iloc[0] == pd.Timestamp("2023-01-13 12:00") and len(rows) == 6
+
+
+def test_known_future_covariates_from_a_file(tmp_path, capsys):
+    data = hourly_csv(tmp_path / "x.csv", promo=True)
+    assert main(["fit", str(data), "--target", "y", "--future-covariates", "promo", "--model", "lstm",
+                 "--out", str(tmp_path / "r"), *FAST]) == 0
+    model = str(tmp_path / "r" / "model.pt")
+    capsys.readouterr()
+    line = one_line_error(capsys, main(["predict", model, str(data)]), "needs promo at the 6 timestamps")
+    assert "pass them as --future FILE" in line
+    ahead = pd.date_range("2023-01-13 12:00", periods=6, freq="h")
+    pd.DataFrame({"date": ahead, "promo": [1, 0, 0, 0, 0, 1]}).to_csv(tmp_path / "f.csv", index=False)
+    assert main(["predict", model, str(data), "--future", str(tmp_path / "f.csv")]) == 0
+    rows = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), parse_dates=["time"])
+    assert rows["time"].tolist() == list(ahead) and rows["forecast"].notna().all()
+    pd.DataFrame({"date": ahead + pd.Timedelta(days=30), "promo": 1}).to_csv(tmp_path / "late.csv", index=False)
+    one_line_error(capsys, main(["predict", model, str(data), "--future", str(tmp_path / "late.csv")]),
+                   "6 of them are missing or not numbers, first 2023-01-13 12:00")
+
+
+def test_a_damaged_model_file_is_one_line(tmp_path, capsys):
+    data = hourly_csv(tmp_path / "x.csv")
+    assert main(["fit", str(data), "--model", "linear", "--out", str(tmp_path / "r"), *FAST]) == 0
+    capsys.readouterr()
+    checkpoint = torch.load(tmp_path / "r" / "model.pt", weights_only=True)
+    for damage in ({"schema": {"target": ["y"]}}, {"state_dict": {"weight": torch.zeros(3)}},
+                   {"params": {"model": "nonsense"}}):
+        torch.save({**checkpoint, **damage}, tmp_path / "bad.pt")
+        one_line_error(capsys, main(["predict", str(tmp_path / "bad.pt"), str(data)]),
+                       "bad.pt: damaged model file")
+
+
+def test_fetched_stocks_read_back_as_two_series_and_evaluate_per_series(tmp_path, capsys, data_dir):
+    target = tmp_path / "two.csv"
+    assert main(["data", "fetch", "stocks:AAPL,MSFT", "--start", "2019-01-01", "-o", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["data", "info", str(target)]) == 0
+    described = capsys.readouterr().out
+    assert "series: 2" in described and "Adj Close" in described
+    assert main(["fit", str(target), "--target", "Adj Close", "--model", "naive", "--val", "0.3",
+                 "--horizon", "5", "--lookback", "20", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "r" / "model.pt"), str(target), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["series"]) == {"AAPL", "MSFT"}
+    assert sum(s["windows"] for s in result["series"].values()) == result["windows"]
+    # the pooled MSE is the window-weighted mean of the per-series ones
+    pooled = sum(s["mse"] * s["windows"] for s in result["series"].values()) / result["windows"]
+    assert pooled == pytest.approx(result["mse"], rel=1e-6)
+
+
+def test_progress_goes_to_stderr_and_files_follow_the_umask(tmp_path, capfd):
+    data = hourly_csv(tmp_path / "x.csv")
+    old = os.umask(0o022)
+    try:
+        assert main(["fit", str(data), "--model", "lstm", "--out", str(tmp_path / "r"), "--horizon", "6",
+                     "--lookback", "24", "--max-epochs", "2", "--test", "0.2"]) == 0
+    finally:
+        os.umask(old)
+    out, err = capfd.readouterr()
+    assert out.splitlines()[0].split() == ["part", "model", "mse", "mae", "mse_scaled", "mae_scaled"]
+    assert len(out.splitlines()) == 5 and "\r" not in out + err  # no progress bars anywhere
+    assert "trained lstm for 2 epochs" in err  # stderr is no terminal here: one summary line
+    for name in ("model.pt", "metrics.json", "config.yaml"):
+        assert stat.S_IMODE((tmp_path / "r" / name).stat().st_mode) == 0o644
+
+
+def test_numbers_keep_significant_digits():
+    assert [number(v) for v in (0.000123456, 1234.5678, 0.37024)] == ["0.00012346", "1234.6", "0.37024"]
