@@ -33,8 +33,18 @@ def _offline(monkeypatch, tmp_path):
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
+def _without_bundled_copy(monkeypatch):
+    import dataclasses
+
+    unbundled = dataclasses.replace(registry.DATASETS["etth1"], bundled=None)
+    monkeypatch.setitem(registry.DATASETS, "etth1", unbundled)
+
+
 def test_offline_without_the_file_is_one_clear_error(monkeypatch, tmp_path):
     _offline(monkeypatch, tmp_path)
+    assert load_dataset("etth1").lengths() == {"ETTh1": 17420}  # the package's own copy
+    _without_bundled_copy(monkeypatch)
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "fresh-cache"))
     with pytest.raises(DataError, match=r"dataset 'etth1' not found locally and its download "
                                         r"failed .*network is unreachable.*ett/ETTh1.csv"):
         load_dataset("etth1")
@@ -54,6 +64,7 @@ def test_download_is_checksum_verified_and_cached(monkeypatch, tmp_path, data_di
         return urlopen
 
     monkeypatch.setenv("FORECAST_DATA_DIR", str(tmp_path / "empty"))
+    _without_bundled_copy(monkeypatch)
     monkeypatch.setattr(urllib.request, "urlopen", serve(real[:-10] + b"tampered!\n"))
     with pytest.raises(DataError, match="checksum mismatch"):
         load_dataset("etth1")
