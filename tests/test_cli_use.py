@@ -166,3 +166,19 @@ def test_progress_goes_to_stderr_and_files_follow_the_umask(tmp_path, capfd):
 
 def test_numbers_keep_significant_digits():
     assert [number(v) for v in (0.000123456, 1234.5678, 0.37024)] == ["0.00012346", "1234.6", "0.37024"]
+
+
+def test_predict_and_evaluate_do_not_import_lightning(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    data = hourly_csv(tmp_path / "x.csv")
+    assert main(["fit", str(data), "--model", "lstm", "--out", str(tmp_path / "r"), *FAST]) == 0
+    model = str(tmp_path / "r" / "model.pt")
+    code = ("import sys; from forecast.cli import main\n"
+            f"assert main(['predict', {model!r}, {str(data)!r}, '--out', {str(tmp_path / 'f.csv')!r}]) == 0\n"
+            f"assert main(['evaluate', {model!r}, {str(data)!r}, '--all-windows']) == 0\n"
+            "print('lightning' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"  # inference needs torch only

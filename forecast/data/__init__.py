@@ -21,6 +21,7 @@ _EXPORTS = {
     "WindowSpec": "forecast.data.windows",
     "WindowDataset": "forecast.data.windows",
     "collate_batch": "forecast.data.windows",
+    "SeriesWindows": "forecast.data.windowed",
     "SeriesDataModule": "forecast.data.datamodule",
 }
 __all__ = list(_EXPORTS)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from forecast.data.datamodule import SeriesDataModule
+from forecast.data.windowed import SeriesWindows
 from forecast.data.registry import read_data
 from forecast.data.scaling import Scaler
 from forecast.data.series import SeriesData
@@ -22,8 +22,10 @@ from forecast.errors import DataError
 WINDOW_SETTINGS = ("lookback", "horizon", "batch_size", "channel_independent", "seed")
 
 
-def training_module(series: SeriesData, split: Splits, settings: dict) -> SeriesDataModule:
+def training_module(series: SeriesData, split: Splits, settings: dict):
     """The DataModule of a fit: column roles from the settings, scalers fitted on training rows."""
+    from forecast.data.datamodule import SeriesDataModule  # Lightning: for training only
+
     target = settings["target"] or series.target
     future = settings["future_covariates"] or []
     past = settings["covariates"] if settings["covariates"] is not None else \
@@ -50,7 +52,7 @@ class Schema:
     read_options: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, module: SeriesDataModule, read_options: dict) -> Schema:
+    def of(cls, module: SeriesWindows, read_options: dict) -> Schema:
         """The schema of a fitted DataModule."""
         frames = module.data.frames
         ends = {sid: frames[sid].index[module.split[sid].train_end - 1].isoformat() for sid in frames}
@@ -99,9 +101,9 @@ class Schema:
 
     def module(self, series: SeriesData, split: Splits, settings: dict,
                scalers: tuple[Scaler, Scaler], future: dict[str, pd.DataFrame] | None = None
-               ) -> SeriesDataModule:
-        """A DataModule over new data with the fitted model's roles and scalers (never refitted)."""
-        return SeriesDataModule(series, WindowSpec(settings["lookback"], settings["horizon"]), split,
+               ) -> SeriesWindows:
+        """Windows of new data with the fitted model's roles and scalers (never refitted)."""
+        return SeriesWindows(series, WindowSpec(settings["lookback"], settings["horizon"]), split,
                                 target=self.target, past_covariates=self.past_covariates,
                                 future_covariates=self.future_covariates, calendar=self.calendar,
                                 scalers=scalers, future=future, **_loader_settings(settings))
