@@ -96,10 +96,11 @@ class Forecaster:
 
     # ---- fit, forecast, evaluate ---------------------------------------------------------
     def fit(self, data, split: Splits | None = None, val: float = D["val"], test: float = D["test"],
-            **read_options) -> Forecaster:
+            resume_from: str | os.PathLike | None = None, **read_options) -> Forecaster:
         """Train on ``data`` (a path, DataFrame or dataset name), split chronologically: the last
         ``val`` share validates, the last ``test`` share is held out (or an explicit ``split``).
-        Scalers, the ridge start and the network see the training rows only."""
+        Scalers, the ridge start and the network see the training rows only. ``resume_from`` a
+        ``last.ckpt`` under an earlier fit's ``log_dir`` continues that fit."""
         from forecast.training.fit import train_network
         from forecast.training.seeding import seed_everything
 
@@ -125,7 +126,8 @@ class Forecaster:
                 "lr", "weight_decay", "teacher_forcing", "max_epochs", "patience", "accelerator",
                 "devices", "strategy", "precision", "deterministic", "log_dir", "progress", "verbose")}
             trained = train_network(network, module, loss="quantile" if settings["quantiles"]
-                                    else settings["loss"], **options)
+                                    else settings["loss"], resume_from=resume_from and str(resume_from),
+                                    **options)
             network, self.training_metrics_, self.notes_ = trained.network, trained.metrics, trained.notes
         self.network_, self.schema_, self.data_ = network.eval(), schema, module
         self.scalers_ = (module.input_scaler, module.future_scaler)

@@ -182,3 +182,31 @@ def test_predict_and_evaluate_do_not_import_lightning(tmp_path, capsys):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "False"  # inference needs torch only
+
+
+def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path, capsys, monkeypatch):
+    from forecast.training.forecasting import ForecastingModule
+
+    data = hourly_csv(tmp_path / "x.csv")
+    flags = ["--model", "densenet-lstm", "--horizon", "6", "--lookback", "24", "--max-epochs", "3",
+             "--patience", "10", "--quiet"]
+    assert main(["fit", str(data), "--out", str(tmp_path / "whole"), *flags]) == 0
+
+    def ctrl_c_in_epoch_two(self):
+        if self.current_epoch == 1:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c_in_epoch_two, raising=False)
+        capsys.readouterr()
+        assert main(["fit", str(data), "--out", str(tmp_path / "cut"), *flags]) == 130
+    assert capsys.readouterr().err.strip() == "forecast: interrupted"
+    assert (tmp_path / ".cut.partial" / "logs" / "checkpoints" / "last.ckpt").is_file()
+    line = one_line_error(capsys, main(["fit", str(data), "--out", str(tmp_path / "cut"), *flags]),
+                          "a stopped run left")
+    assert "--resume" in line
+    one_line_error(capsys, main(["fit", str(data), "--out", str(tmp_path / "other"), "--resume", *flags]),
+                   "--resume: no stopped run of")
+    assert main(["fit", str(data), "--out", str(tmp_path / "cut"), "--resume", *flags]) == 0
+    assert not (tmp_path / ".cut.partial").exists()
+    whole, resumed = ((tmp_path / name / "metrics.json").read_text() for name in ("whole", "cut"))
+    assert json.loads(resumed) == json.loads(whole)

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("data", metavar="DATA", help=DATA_HELP)
     fit.add_argument("--out", required=True, help="run folder to write")
     fit.add_argument("--config", help="YAML file with any of the settings below; flags override it")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue a run to --out that was stopped, from its last finished epoch")
     add_column_options(fit)
     add_read_options(fit)
     fit.add_argument("--future-covariates", help="covariates known ahead, comma-separated")

@@ -18,14 +18,15 @@ from forecast.errors import DataError
 def fit(args: argparse.Namespace) -> None:
     settings = fit_settings(args)
     out = Path(args.out)
-    check_out(out)
+    check_out(out, resume=args.resume)
     set_threads(settings["threads"])
     from forecast.data.registry import read_data
 
     columns = (settings["covariates"] or []) + (settings["future_covariates"] or [])
     data = read_data(args.data, target=settings["target"], covariates=columns or None,
                      min_rows=settings["lookback"] + settings["horizon"], **read_options(settings))
-    train_and_write(data, settings, out, quiet=args.quiet, source=args.data, config_path=args.config)
+    train_and_write(data, settings, out, quiet=args.quiet, source=args.data, config_path=args.config,
+                    resume=args.resume)
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -55,14 +56,19 @@ def demo(args: argparse.Namespace) -> None:
     print(f"run folder: {out}")
 
 
-def check_out(out: Path) -> None:
-    """--out must be a new folder in a writable place; a stopped run's scratch folder is named."""
+def check_out(out: Path, resume: bool = False) -> None:
+    """--out must be a new folder in a writable place. A stopped run's scratch folder is named,
+    never reused unless --resume asks for it."""
     if out.exists():
         kind = "a folder" if out.is_dir() else "a file"
         raise DataError(f"--out {out} is {kind} that exists already; name a new folder")
     scratch = scratch_folder(out)
-    if scratch.exists():
-        raise DataError(f"--out {out}: a stopped run left {scratch}; remove it to start afresh")
+    if resume and not last_checkpoint(out).is_file():
+        raise DataError(f"--resume: no stopped run of {out} to continue ({last_checkpoint(out)} "
+                        "does not exist)")
+    if scratch.exists() and not resume:
+        raise DataError(f"--out {out}: a stopped run left {scratch}; continue it with --resume, "
+                        "or remove it to start afresh")
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -75,9 +81,17 @@ def scratch_folder(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
+def last_checkpoint(out: Path) -> Path:
+    """The last finished epoch of a run in progress (Lightning's full checkpoint)."""
+    return scratch_folder(out) / "logs" / "checkpoints" / "last.ckpt"
+
+
 def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
-                    config_path: str | None = None, split=None, summary: bool = True) -> dict:
-    """Fit, evaluate model and naive on val and test, and write the run folder all at once."""
+                    config_path: str | None = None, split=None, summary: bool = True,
+                    resume: bool = False) -> dict:
+    """Fit, evaluate model and naive on val and test, and write the run folder all at once.
+    The work happens in a scratch folder beside ``out``, renamed to ``out`` when complete; an
+    interrupted run leaves it, with its last epoch's checkpoint, for ``resume``."""
     import yaml
 
     import forecast
@@ -85,7 +99,7 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
 
     accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
     scratch = scratch_folder(out)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=resume)
     try:
         model = forecast.Forecaster(
             model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
@@ -95,10 +109,11 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
             max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
             patience=settings["patience"], accelerator=accelerator, seed=settings["seed"],
             log_dir=str(scratch / "logs"), progress=not quiet and sys.stderr.isatty())
+        resume_from = last_checkpoint(out) if resume else None
         if split is None:
-            model.fit(data, val=settings["val"], test=settings["test"])
+            model.fit(data, val=settings["val"], test=settings["test"], resume_from=resume_from)
         else:
-            model.fit(data, split=split)
+            model.fit(data, split=split, resume_from=resume_from)
         trained = model.training_metrics_
         if trained and not quiet and not sys.stderr.isatty():  # no epoch lines: one summary line
             loss = f", last val_loss {number(trained['val_loss'])}" if "val_loss" in trained else ""
@@ -113,8 +128,11 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
         config = f"{header}\n{yaml.safe_dump(settings, sort_keys=False)}"
         write_atomically(scratch / "config.yaml", lambda p: Path(p).write_text(config))
         os.replace(scratch, out)
+    except KeyboardInterrupt:
+        raise  # the scratch folder stays, to be continued with --resume
     except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not resume:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise
     if summary:
         print(metrics_table(metrics, settings["model"]))

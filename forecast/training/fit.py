@@ -32,11 +32,14 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                   max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
-                  progress: bool = False, verbose: bool = False) -> Trained:
+                  progress: bool = False, verbose: bool = False,
+                  resume_from: str | None = None) -> Trained:
     """Train ``network`` on ``data``'s training windows with a Lightning Trainer, which is handed
     the DataModule itself (so DDP shards it). Early stopping and checkpoint selection watch the
     validation loss; without validation windows, training runs all ``max_epochs`` and says so in
-    the notes. Lightning's output and its process-wide switches stay inside this call.
+    the notes. ``log_dir`` keeps the last epoch's checkpoint (``checkpoints/last.ckpt``);
+    ``resume_from`` such a file continues that run where it stopped. Lightning's output and its
+    process-wide switches stay inside this call.
     """
     data.setup("fit")
     target = data.target_scaler
@@ -48,10 +51,10 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch:
         trainer = make_trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
                                strategy=strategy, precision=precision,
-                               patience=patience if has_val else None, checkpoints=has_val,
+                               patience=patience, validation=has_val,
                                log_dir=log_dir or scratch, progress=progress,
                                deterministic=deterministic)
-        _fit(trainer, module, data)
+        _fit(trainer, module, data, resume_from)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
@@ -63,13 +66,14 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     return Trained(module.model.cpu().eval(), metrics, notes)
 
 
-def _fit(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule) -> None:
+def _fit(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule,
+         resume_from: str | None) -> None:
     """``trainer.fit``, except that Ctrl-C stays a KeyboardInterrupt: Lightning turns it into
     ``sys.exit(1)`` and leaves SIGINT ignored for the rest of the process."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     handler = signal.getsignal(signal.SIGINT) if in_main_thread else None
     try:
-        trainer.fit(module, datamodule=data)
+        trainer.fit(module, datamodule=data, ckpt_path=resume_from)
     except SystemExit:
         if trainer.interrupted:
             raise KeyboardInterrupt from None

@@ -33,8 +33,10 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
                  strategy: str = "auto", precision: str | None = None, patience: int | None = 5,
                  log_dir: str | Path | None = "runs", logger: str = "csv", progress: bool = True,
                  gradient_clip: float | None = 1.0, checkpoints: bool = True,
-                 deterministic: bool | None = None, **trainer_options) -> L.Trainer:
-    """A Trainer with early stopping and best-checkpointing on ``val_loss``, a CSV (or
+                 validation: bool = True, deterministic: bool | None = None,
+                 **trainer_options) -> L.Trainer:
+    """A Trainer with early stopping and best-checkpointing on ``val_loss`` (when there is
+    ``validation``), the last epoch's full checkpoint (``last.ckpt``, to resume from), a CSV (or
     TensorBoard) logger under ``log_dir``, gradient clipping, and bf16 on capable GPUs;
     ``progress`` prints one line per epoch on stderr.
 
@@ -42,11 +44,12 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
     every validation window counts once), hence ``use_distributed_sampler=False``.
     """
     callbacks: list[L.Callback] = [EpochLines()] if progress else []
-    if patience is not None:
+    if patience is not None and validation:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     if checkpoints and log_dir is not None:
-        callbacks.append(ModelCheckpoint(dirpath=Path(log_dir) / "checkpoints", monitor="val_loss",
-                                         mode="min", save_top_k=1, save_weights_only=True,
+        callbacks.append(ModelCheckpoint(dirpath=Path(log_dir) / "checkpoints",
+                                         monitor="val_loss" if validation else None, mode="min",
+                                         save_top_k=1 if validation else 0, save_last=True,
                                          filename="best"))
     if log_dir is None:
         run_logger = False
