@@ -210,3 +210,20 @@ def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path, capsys, monkeyp
     assert not (tmp_path / ".cut.partial").exists()
     whole, resumed = ((tmp_path / name / "metrics.json").read_text() for name in ("whole", "cut"))
     assert json.loads(resumed) == json.loads(whole)
+
+
+def test_stock_forecasts_skip_exchange_holidays(tmp_path, capsys, data_dir):
+    prices = pd.read_csv(data_dir / "stocks" / "daily" / "AAPL.csv")
+    cut = prices[prices["Date"] <= "2018-12-28"]  # the last session of 2018 but one
+    cut.to_csv(tmp_path / "aapl.csv", index=False)
+    flags = ["--target", "Adj Close", "--model", "naive", "--horizon", "20", "--lookback", "10", "--quiet"]
+    assert main(["fit", str(tmp_path / "aapl.csv"), "--calendar", "XNYS", "--out", str(tmp_path / "r"),
+                 *flags]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "r" / "model.pt"), str(tmp_path / "aapl.csv")]) == 0
+    days = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), parse_dates=["time"])["time"]
+    # New Year's Day, Martin Luther King Jr. Day (01-21) are no sessions; a business-day grid had them
+    assert days.iloc[0] == pd.Timestamp("2018-12-31") and days.iloc[1] == pd.Timestamp("2019-01-02")
+    assert pd.Timestamp("2019-01-21") not in set(days) and len(days) == 20
+    one_line_error(capsys, main(["data", "info", str(tmp_path / "aapl.csv"), "--calendar", "NOPE"]),
+                   "unknown exchange calendar 'NOPE'")

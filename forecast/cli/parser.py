@@ -131,6 +131,9 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-unit", choices=["s", "ms", "us", "ns"],
                         help="the time column holds epoch numbers in this unit")
     parser.add_argument("--decimal", help="decimal mark of the numbers, e.g. ',' (default: '.')")
+    parser.add_argument("--calendar", "--exchange", dest="exchange", metavar="EXCHANGE",
+                        help="date forecasts on an exchange's trading sessions, e.g. XNYS "
+                             "(default: XNYS for registry stocks, else the frequency's grid)")
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:

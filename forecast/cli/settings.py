@@ -11,7 +11,7 @@ from forecast.models.registry import DEFAULTS, HEADS, MODELS
 
 MAX_EPOCHS_VARIABLE = "FORECAST_MAX_EPOCHS"  # caps every training run (README tests use it)
 READ_OPTIONS = ("time_col", "id_col", "freq", "fill", "duplicates", "sort", "dayfirst",
-                "date_format", "date_unit", "decimal")
+                "date_format", "date_unit", "decimal", "exchange")
 
 # flag name (dashes for underscores) = YAML key -> default; the run's defaults are the registry's
 FIT_DEFAULTS = {
@@ -24,7 +24,7 @@ FIT_DEFAULTS = {
 WHOLE = ("horizon", "lookback", "max_epochs", "batch_size", "season", "patience", "seed", "threads")
 NUMBER = ("lr", "val", "test")
 TEXT = ("model", "head", "device", "time_col", "id_col", "freq", "fill", "duplicates",
-        "date_format", "date_unit", "decimal")
+        "date_format", "date_unit", "decimal", "exchange")
 COLUMNS = ("target", "covariates", "future_covariates")
 SWITCHES = ("sort", "dayfirst")
 CHOICES = {"model": tuple(MODELS), "head": HEADS, "device": ("auto", "cpu", "cuda"),

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.data.series import SeriesData
+from forecast.data.series import SeriesData, exchange_sessions
 from forecast.errors import DataError
 
 Source = str | os.PathLike | pd.DataFrame
@@ -55,6 +55,7 @@ def read_series(
     date_format: str | None = None,
     date_unit: str | None = None,
     decimal: str = ".",
+    exchange: str | None = None,
 ) -> SeriesData:
     """Read and validate one or several series from a CSV/Parquet path or a DataFrame.
 
@@ -69,7 +70,9 @@ def read_series(
     Dates such as 03/04/2020 are refused unless their order is evident (a first field above 12
     means day first, a second one month first) or given: ``dayfirst=True`` or a ``date_format``
     (strftime). ``date_unit`` ("s", "ms", ...) reads epoch numbers; ``decimal=","`` reads
-    numbers written with a decimal comma.
+    numbers written with a decimal comma. ``exchange`` names a trading calendar (an
+    exchange_calendars code such as XNYS): forecasts are then dated on its next sessions, so
+    that daily stock forecasts skip exchange holidays.
     """
     raw = _read_raw(source, decimal)
     frame = raw.frame
@@ -137,7 +140,9 @@ def read_series(
         if len(part) < min_rows:
             raise raw.fail(f"{label}{len(part)} rows; at least {min_rows} are needed")
         result[sid] = part.astype(np.float64)
-    return SeriesData(result, target, covariates, freq, raw.name, notes)
+    if exchange is not None:
+        exchange_sessions(exchange, max(frame.index[-1] for frame in result.values()), 1)  # checks the name
+    return SeriesData(result, target, covariates, freq, raw.name, notes, exchange)
 
 
 def _read_raw(source: Source, decimal: str = ".") -> _Raw:

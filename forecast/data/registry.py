@@ -46,6 +46,7 @@ DATASETS = {
     ),
 }
 STOCKS_DIR = "stocks/daily"
+STOCK_EXCHANGE = "XNYS"  # the registry's stocks trade in New York: forecasts skip its holidays
 BUNDLED = Path(__file__).parent / "bundled"
 
 
@@ -84,7 +85,8 @@ def is_registered(name: str) -> bool:
 def load_dataset(name: str, **read_options) -> SeriesData:
     """Load a named dataset: ``etth1``, ``weather``, ``stock:AAPL`` or ``stocks:AAPL,MSFT``.
 
-    Stocks give one series per ticker (yfinance columns; the text ``Name`` column left out).
+    Stocks give one series per ticker (yfinance columns; the text ``Name`` column left out),
+    dated on the New York Stock Exchange's sessions (``exchange="XNYS"``).
     Extra keyword arguments go to :func:`read_series` (``target=``, ``fill=``, ...).
     """
     lowered = name.lower()
@@ -97,8 +99,9 @@ def load_dataset(name: str, **read_options) -> SeriesData:
         if not tickers:
             raise DataError(f"dataset '{name}': no ticker given (e.g. stock:AAPL)")
         frames = [stock_frame(ticker).assign(unique_id=ticker) for ticker in tickers]
+        options = {"exchange": STOCK_EXCHANGE, **read_options}
         data = read_series(pd.concat(frames, ignore_index=True), time_col="Date",
-                           id_col="unique_id", **read_options)
+                           id_col="unique_id", **options)
         data.name = name
         return data
     known = ", ".join([*DATASETS, "stock:TICKER", "stocks:T1,T2"])

@@ -60,7 +60,8 @@ class Schema:
                    module.calendar, module.data.freq,
                    1 if module.channel_independent else len(module.input_columns),
                    module.datasets["train"].future.shape[1], ends,
-                   {k: v for k, v in read_options.items() if v is not None})
+                   {k: v for k, v in {"exchange": module.data.exchange, **read_options}.items()
+                    if v is not None})
 
     @classmethod
     def from_dict(cls, values: dict) -> Schema:

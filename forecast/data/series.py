@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ class SeriesData:
     freq: str | None = None
     name: str = "DataFrame"
     notes: list[str] = field(default_factory=list)
+    exchange: str | None = None  # an exchange calendar (e.g. XNYS) whose sessions come next
 
     @property
     def ids(self) -> list[str]:
@@ -46,10 +48,13 @@ class SeriesData:
         return pd.concat(parts)[["unique_id", *self.columns]]
 
     def future_index(self, series_id: str, horizon: int) -> pd.DatetimeIndex:
-        """The ``horizon`` timestamps after the end of one series, at the series' frequency."""
+        """The ``horizon`` timestamps after the end of one series: the exchange's next trading
+        sessions when the series has an ``exchange`` calendar, else steps of its frequency."""
+        last = self.frames[series_id].index[-1]
+        if self.exchange:
+            return exchange_sessions(self.exchange, last, horizon)
         if self.freq is None:
             raise ValueError(f"{self.name}: no frequency could be inferred; pass freq=")
-        last = self.frames[series_id].index[-1]
         return pd.date_range(last, periods=horizon + 1, freq=self.freq)[1:]
 
     def describe(self) -> str:
@@ -58,6 +63,8 @@ class SeriesData:
         first = min(frame.index[0] for frame in self.frames.values())
         last = max(frame.index[-1] for frame in self.frames.values())
         lines += [f"time range: {first} .. {last}", f"frequency: {self.freq or 'unknown'}"]
+        if self.exchange:
+            lines.append(f"exchange calendar: {self.exchange}")
         lines.append("columns:")
         for column in self.columns:
             values = np.concatenate([frame[column].to_numpy() for frame in self.frames.values()])
@@ -66,3 +73,22 @@ class SeriesData:
                          f"missing {int(np.isnan(values).sum())}")
         lines += [f"note: {note}" for note in self.notes] or ["note: none"]
         return "\n".join(lines)
+
+
+def exchange_sessions(exchange: str, last: pd.Timestamp, count: int) -> pd.DatetimeIndex:
+    """The ``count`` trading sessions of ``exchange`` (an exchange_calendars code such as XNYS)
+    after ``last``, as dates at midnight."""
+    import exchange_calendars  # imported on demand: it takes a noticeable part of a second
+
+    from forecast.errors import DataError
+
+    day = last.tz_localize(None).normalize() if last.tz is not None else last.normalize()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the library's own pandas deprecation notices
+            calendar = exchange_calendars.get_calendar(exchange, start=day - pd.Timedelta(days=14),
+                                                       end=day + pd.Timedelta(days=2 * count + 30))
+    except exchange_calendars.errors.InvalidCalendarName:
+        raise DataError(f"unknown exchange calendar '{exchange}' (examples: XNYS, XLON, XTKS)") from None
+    sessions = calendar.sessions[calendar.sessions > day]
+    return pd.DatetimeIndex(sessions[:count].tz_localize(None) if sessions.tz else sessions[:count])
