@@ -95,7 +95,10 @@ def main() -> None:
     command = (f"python experiments/ltsf/run.py --epochs {args.epochs} --seed {args.seed} "
                f"--batch-size {args.batch_size}")
     report = (f"# ETTh1, LTSF protocol, L=336, H=96\n\n{header(command, **facts)}\n\n"
-              + "\n".join(table) + "\n\nNormalized scale, all channels, every stride-1 test window.\n\n"
+              + "\n".join(table) + "\n\nNormalized scale, all channels, every stride-1 test window. "
+              "One seed: gaps smaller than the seed-to-seed spread are not findings (DLinear, "
+              "for one, moves by more than 0.01 between seeds); a fair table needs 3 seeds and a "
+              "Diebold-Mariano test.\n\n"
               + "## Verdict\n\n" + "\n".join(verdicts or ["- no DenseNet model in this run"]) + "\n")
     print(report)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue a run to --out that was stopped, from its last finished epoch")
     add_column_options(fit)
     add_read_options(fit)
-    fit.add_argument("--future-covariates", help="covariates known ahead, comma-separated")
+    fit.add_argument("--future-covariates",
+                     help="covariates known ahead, comma-separated (default: none)")
     default = FIT_DEFAULTS
     fit.add_argument("--model", choices=list(MODELS), help=f"default: {default['model']}")
     fit.add_argument("--head", choices=HEADS, help=f"default: {default['head']}")
