@@ -37,8 +37,10 @@ class Forecaster:
     ``channel_independent`` makes each target channel its own sample (no covariates then).
 
     Model: ``model``, a name of :data:`forecast.models.registry.MODELS`; ``head`` "seq2seq" (an
-    LSTM decoder over the horizon) or "direct"; ``hidden_size`` of the LSTM; ``dropout``;
-    ``patch`` length of the convolutional stem; ``revin`` normalizes each window (RevIN);
+    LSTM decoder over the horizon), "direct" (the LSTM's last state to the whole horizon) or
+    "flatten" (every LSTM step, flattened, to the whole horizon); ``hidden_size`` of the LSTM;
+    ``dropout``; ``patch`` length of the convolutional stem's patches, one every
+    ``patch_stride`` steps (None: ``patch``, no overlap); ``revin`` normalizes each window (RevIN);
     ``highway`` a linear map from look-back to horizon beside the network: "ridge" (started at
     the closed-form ridge fitted in the normalization it reads, so training corrects a linear
     forecast), "learned" (from a random start) or None; ``season`` for seasonal-naive;
@@ -47,6 +49,8 @@ class Forecaster:
 
     Training: ``loss`` "mse" | "mae" | "huber" (pinball with quantiles); ``max_epochs``;
     ``batch_size``; ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
+    ``schedule`` of the learning rate, "cosine" (after a linear ``warmup`` over that share of the
+    steps), "onecycle" or "none";
     ``teacher_forcing`` the starting probability of feeding the seq2seq decoder the truth;
     ``patience`` epochs without validation improvement before stopping (None: never);
     ``accelerator``, ``devices``, ``strategy``, ``precision`` as Lightning's Trainer takes them
@@ -66,9 +70,11 @@ class Forecaster:
                  scaler: str = D["scaler"], channel_independent: bool = D["channel_independent"],
                  revin: bool = D["revin"], hidden_size: int = D["hidden_size"],
                  dropout: float = D["dropout"], patch: int = D["patch"],
+                 patch_stride: int | None = D["patch_stride"],
                  highway: str | None = D["highway"], season: int | None = D["season"],
                  max_epochs: int = D["max_epochs"], batch_size: int = D["batch_size"],
                  lr: float | None = None, weight_decay: float = D["weight_decay"],
+                 schedule: str = D["schedule"], warmup: float = D["warmup"],
                  teacher_forcing: float = D["teacher_forcing"], patience: int | None = D["patience"],
                  accelerator: str = "auto", devices: int | str = 1, strategy: str = "auto",
                  precision: str | None = None, deterministic: bool | None = None,
@@ -123,7 +129,8 @@ class Forecaster:
             network.start_from_ridge(train.loader(4096), validation)
         if spec.kind == "neural":
             options = {key: settings[key] for key in (
-                "lr", "weight_decay", "teacher_forcing", "max_epochs", "patience", "accelerator",
+                "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "max_epochs",
+                "patience", "accelerator",
                 "devices", "strategy", "precision", "deterministic", "log_dir", "progress", "verbose")}
             trained = train_network(network, module, loss="quantile" if settings["quantiles"]
                                     else settings["loss"], resume_from=resume_from and str(resume_from),
@@ -131,6 +138,11 @@ class Forecaster:
             network, self.training_metrics_, self.notes_ = trained.network, trained.metrics, trained.notes
         self.network_, self.schema_, self.data_ = network.eval(), schema, module
         self.scalers_ = (module.input_scaler, module.future_scaler)
+        if len(val_windows) and settings["model"] != "naive":  # on a random walk nothing may
+            check = self.evaluate(part="val")
+            if check["mse"] >= check["naive_mse"]:
+                self.notes_.append(f"{settings['model']} does not beat the naive forecast on "
+                                   f"validation (MSE {check['mse']:.5g}, naive {check['naive_mse']:.5g})")
         return self
 
     def predict(self, data=None, future: pd.DataFrame | dict[str, pd.DataFrame] | None = None,

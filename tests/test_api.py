@@ -268,3 +268,26 @@ def test_save_load_gives_identical_predictions_and_checks_the_file(tmp_path):
     torch.save(damaged, tmp_path / "damaged.pt")
     with pytest.raises(DataError, match=r"damaged.pt: damaged model file \(Error"):
         forecast.load(tmp_path / "damaged.pt")
+
+
+def test_fit_says_when_the_model_does_not_beat_naive_on_validation():
+    ramp = pd.DataFrame({"y": np.arange(300.0)}, index=pd.date_range("2023-01-01", periods=300, freq="h"))
+    seasonal = forecast.Forecaster(model="seasonal-naive", season=24, **SMALL).fit(ramp)
+    # a ramp repeats nothing: last season's values lag by 24 steps, naive by 1 to 12
+    assert seasonal.notes_ == ["seasonal-naive does not beat the naive forecast on validation "
+                               "(MSE 576, naive 54.167)"]
+    assert forecast.Forecaster(model="linear", **SMALL).fit(ramp).notes_ == []
+
+
+@pytest.mark.parametrize("name", ["densenet-lstm", "densenet2d-lstm", "resnet-lstm", "lstm"])
+@pytest.mark.parametrize("head", ["seq2seq", "direct", "flatten"])
+def test_channel_independent_training_works_with_every_encoder_and_head(name, head):
+    frame = noisy_sine(rows=300)
+    model = forecast.Forecaster(model=name, head=head, channel_independent=True, covariates=[],
+                                patch_stride=4, max_epochs=1, **{**SMALL, "hidden_size": 8})
+    model.fit(frame, val=0.2)
+    assert model.schema_.in_channels == 1 and model.network_.out_channels == 1
+    out = model.predict()
+    assert list(out.columns) == ["y", "temp"] and np.isfinite(out.to_numpy()).all()
+    # both channels forecast by the one shared network: the linear start continues each
+    assert np.abs(out["temp"].to_numpy() - frame["temp"].iloc[-1]).max() < 0.5

@@ -10,12 +10,12 @@ from forecast.models.image import densenet_bc
 from forecast.training.forecasting import ForecastingModule, pinball_loss
 
 ENCODERS = ["densenet-lstm", "densenet2d-lstm", "resnet-lstm", "lstm"]
-STEMS = {"densenet-lstm": "encoder.stem", "densenet2d-lstm": "encoder.stem",
-         "resnet-lstm": "encoder.stem.0", "lstm": "encoder.linear"}
+STEMS = {"densenet-lstm": "encoder.stem.conv", "densenet2d-lstm": "encoder.stem.conv",
+         "resnet-lstm": "encoder.stem.0.conv", "lstm": "encoder.linear"}
 
 
 @pytest.mark.parametrize("name", ENCODERS)
-@pytest.mark.parametrize("head", ["seq2seq", "direct"])
+@pytest.mark.parametrize("head", ["seq2seq", "direct", "flatten"])
 @pytest.mark.parametrize("quantiles", [None, (0.1, 0.5, 0.9)])
 def test_shapes_and_gradients_reach_the_stem(name, head, quantiles):
     torch.manual_seed(0)
@@ -40,6 +40,29 @@ def test_frame_encoder_feeds_a_head(head):
     out = head(encoder.out_features, out_channels=2, horizon=4, hidden_size=8)(
         features, torch.zeros(3, 2), torch.zeros(3, 4, 0))
     assert out.shape == (3, 4, 2, 1)
+
+
+@pytest.mark.parametrize("name", ["densenet-lstm", "densenet2d-lstm", "resnet-lstm"])
+@pytest.mark.parametrize("patch, stride", [(8, 8), (16, 8), (12, 4), (5, 3)])
+@pytest.mark.parametrize("lookback", [37, 96, 336])
+def test_patches_cover_the_newest_step_and_the_length_is_known(name, patch, stride, lookback):
+    model = build_forecaster(name, 2, 2, 4, hidden_size=8, revin=False, patch=patch, patch_stride=stride,
+                             lookback=lookback, highway=False).eval()
+    x = torch.randn(2, lookback, 2)
+    features = model.encoder(x)
+    assert features.shape[1] == model.encoder.output_length(lookback)
+    changed = x.clone()
+    changed[:, -1] += 10  # the newest step always reaches the features
+    assert not torch.allclose(model.encoder(changed)[:, -1], features[:, -1])
+
+
+def test_stem_padding_by_hand():
+    from forecast.models.encoders import stem_padding
+
+    assert stem_padding(336, 8, 8, 2) == 0  # 42 patches, 21 after one pooling
+    assert stem_padding(37, 8, 8, 2) == 11  # 48 steps: 6 patches
+    assert stem_padding(336, 16, 8, 2) == 8  # 344 steps: 42 overlapping patches
+    assert stem_padding(3, 8, 8, 2) == 13  # shorter than one patch: two patches of padding
 
 
 def test_odd_lookbacks_keep_the_latest_steps():

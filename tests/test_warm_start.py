@@ -66,7 +66,7 @@ def test_the_head_starts_small_yet_the_encoder_learns_from_the_first_step():
     assert output.abs().max() > 0 and output.abs().max() < 1e-5
     x, y = torch.randn(8, 32, 1), torch.randn(8, 4, 1)
     torch.nn.functional.mse_loss(network(x, torch.zeros(8, 4, 0)), y).backward()
-    assert network.encoder.stem.weight.grad.abs().max() > 0
+    assert network.encoder.stem.conv.weight.grad.abs().max() > 0
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ def build_model(name: str, settings: dict, in_channels: int, out_channels: int,
     """The network of ``name`` (a key of the registry) for the channel counts of the data.
 
     ``settings`` holds the run's settings (lookback, horizon, head, hidden_size, dropout,
-    quantiles, revin, patch, highway, season); those a model does not use are ignored.
+    quantiles, revin, patch, patch_stride, highway, season); those a model does not use are
+    ignored.
     """
     lookback, horizon = settings["lookback"], settings["horizon"]
     if model_spec(name).lstm_head:
@@ -22,7 +23,8 @@ def build_model(name: str, settings: dict, in_channels: int, out_channels: int,
                                 settings["head"], settings["hidden_size"],
                                 dropout=settings["dropout"], quantiles=settings["quantiles"],
                                 revin=settings["revin"], patch=settings["patch"],
-                                lookback=lookback if settings["highway"] else None)
+                                lookback=lookback, highway=bool(settings["highway"]),
+                                patch_stride=settings["patch_stride"])
     if name == "seasonal-naive":
         if not settings["season"]:
             raise ValueError("seasonal-naive needs season= (e.g. 24 for hourly data)")

@@ -10,11 +10,32 @@ from forecast.models.image import DenseNet
 from forecast.models.resnet import ResidualStack
 
 
-def _left_pad(x: Tensor, multiple: int) -> Tensor:
-    """Pad (B, C, L) on the left, repeating the first step, to a length divisible by ``multiple``:
-    strided convolutions and pooling then drop nothing, least of all the latest steps."""
-    extra = (-x.shape[-1]) % multiple
-    return F.pad(x, (extra, 0), mode="replicate") if extra else x
+def stem_padding(length: int, patch: int, stride: int, downsample: int) -> int:
+    """Steps to add on the left of a look-back of ``length`` so that the stem's patches end
+    exactly at the newest step and the poolings after it divide evenly: nothing is dropped,
+    least of all the latest steps."""
+    patches = max(-(-(length - patch) // stride) + 1, 1)  # enough patches to cover the input
+    patches = -(-patches // downsample) * downsample
+    return patch + stride * (patches - 1) - length
+
+
+class _PatchStem(nn.Module):
+    """Replicate-pad on the left as :func:`stem_padding` says, then patches of ``patch`` steps
+    every ``stride`` steps (overlapping when stride < patch), as (B, C, L) -> (B, C_out, L')."""
+
+    def __init__(self, conv: nn.Module, patch: int, stride: int, downsample: int):
+        super().__init__()
+        self.conv, self.patch, self.stride, self.downsample = conv, patch, stride, downsample
+
+    def output_length(self, length: int) -> int:
+        return (length + stem_padding(length, self.patch, self.stride, self.downsample)
+                - self.patch) // self.stride + 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        extra = stem_padding(x.shape[-1], self.patch, self.stride, self.downsample)
+        if extra:  # along the last (time) axis only, for (B, C, L) and (B, 1, C, L) alike
+            x = F.pad(x, (extra, 0) + (0, 0) * (x.dim() - 3), mode="replicate")
+        return self.conv(x)
 
 
 class DenseNet1D(nn.Module):
@@ -23,17 +44,23 @@ class DenseNet1D(nn.Module):
 
     def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 32,
                  growth_rate: int = 16, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
-                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False):
+                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False,
+                 patch_stride: int | None = None):
         super().__init__()
-        self.stem = nn.Conv1d(in_channels, stem_channels, kernel_size=patch, stride=patch)
+        stride, self.downsample = patch_stride or patch, 2 ** (len(block_config) - 1)
+        self.stem = _PatchStem(nn.Conv1d(in_channels, stem_channels, kernel_size=patch, stride=stride),
+                               patch, stride, self.downsample)
         self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
                                 drop_rate, dim=1, pool=2, memory_efficient=memory_efficient)
         self.norm = nn.BatchNorm1d(self.stack.out_channels)
-        self.reduction = patch * 2 ** (len(block_config) - 1)
         self.out_features = self.stack.out_channels
 
+    def output_length(self, lookback: int) -> int:
+        """Feature steps for a look-back of ``lookback`` steps."""
+        return self.stem.output_length(lookback) // self.downsample
+
     def forward(self, x: Tensor) -> Tensor:
-        h = self.stem(_left_pad(x.transpose(1, 2), self.reduction))
+        h = self.stem(x.transpose(1, 2))
         return F.relu(self.norm(self.stack(h))).transpose(1, 2)
 
 
@@ -44,17 +71,23 @@ class DenseNet2D(nn.Module):
 
     def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 16,
                  growth_rate: int = 8, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
-                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False):
+                 compression: float = 0.5, drop_rate: float = 0.0, memory_efficient: bool = False,
+                 patch_stride: int | None = None):
         super().__init__()
-        self.stem = nn.Conv2d(1, stem_channels, kernel_size=(1, patch), stride=(1, patch))
+        stride, self.downsample = patch_stride or patch, 2 ** (len(block_config) - 1)
+        self.stem = _PatchStem(nn.Conv2d(1, stem_channels, kernel_size=(1, patch), stride=(1, stride)),
+                               patch, stride, self.downsample)
         self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
                                 drop_rate, dim=2, pool=(1, 2), memory_efficient=memory_efficient)
         self.norm = nn.BatchNorm2d(self.stack.out_channels)
-        self.reduction = patch * 2 ** (len(block_config) - 1)
         self.out_features = self.stack.out_channels * in_channels
 
+    def output_length(self, lookback: int) -> int:
+        """Feature steps for a look-back of ``lookback`` steps."""
+        return self.stem.output_length(lookback) // self.downsample
+
     def forward(self, x: Tensor) -> Tensor:
-        image = _left_pad(x.transpose(1, 2), self.reduction).unsqueeze(1)  # (B, 1, C, L)
+        image = x.transpose(1, 2).unsqueeze(1)  # (B, 1, C, L)
         maps = F.relu(self.norm(self.stack(self.stem(image))))  # (B, F, C, L')
         return maps.permute(0, 3, 1, 2).flatten(2)  # (B, L', F * C)
 
@@ -64,16 +97,21 @@ class ResNet1D(nn.Module):
     layers, each stage after the first halving the length."""
 
     def __init__(self, in_channels: int, patch: int = 8, widths: tuple[int, ...] = (32, 64),
-                 blocks_per_stage: tuple[int, ...] = (2, 2)):
+                 blocks_per_stage: tuple[int, ...] = (2, 2), patch_stride: int | None = None):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv1d(in_channels, widths[0], kernel_size=patch, stride=patch),
+        stride, self.downsample = patch_stride or patch, 2 ** (len(widths) - 1)
+        conv = nn.Conv1d(in_channels, widths[0], kernel_size=patch, stride=stride)
+        self.stem = nn.Sequential(_PatchStem(conv, patch, stride, self.downsample),
                                   nn.BatchNorm1d(widths[0]), nn.ReLU(inplace=True))
         self.stack = ResidualStack(widths[0], widths, blocks_per_stage, dim=1)
-        self.reduction = patch * 2 ** (len(widths) - 1)
         self.out_features = self.stack.out_channels
 
+    def output_length(self, lookback: int) -> int:
+        """Feature steps for a look-back of ``lookback`` steps."""
+        return self.stem[0].output_length(lookback) // self.downsample
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.stack(self.stem(_left_pad(x.transpose(1, 2), self.reduction))).transpose(1, 2)
+        return self.stack(self.stem(x.transpose(1, 2))).transpose(1, 2)
 
 
 class FrameEncoder(nn.Module):
@@ -97,6 +135,10 @@ class Projection(nn.Module):
         super().__init__()
         self.linear = nn.Linear(in_channels, out_features)
         self.out_features = out_features
+
+    def output_length(self, lookback: int) -> int:
+        """Feature steps for a look-back of ``lookback`` steps: one per step."""
+        return lookback
 
     def forward(self, x: Tensor) -> Tensor:
         return self.linear(x)

@@ -9,10 +9,10 @@ from torch import Tensor, nn
 
 from forecast.models.baselines import RidgeLinear
 from forecast.models.encoders import DenseNet1D, DenseNet2D, Projection, ResNet1D
-from forecast.models.heads import DirectHead, Seq2SeqHead
+from forecast.models.heads import DirectHead, FlattenHead, Seq2SeqHead
 from forecast.models.revin import RevIN
 
-HEADS = {"seq2seq": Seq2SeqHead, "direct": DirectHead}
+HEADS = {"seq2seq": Seq2SeqHead, "direct": DirectHead, "flatten": FlattenHead}
 
 
 class EncoderLSTM(nn.Module):
@@ -99,15 +99,18 @@ def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: in
                      num_layers: int = 1, dropout: float = 0.1,
                      quantiles: Sequence[float] | None = None, revin: bool = True,
                      patch: int = 8, memory_efficient: bool = False,
-                     lookback: int | None = None) -> EncoderLSTM:
-    """``densenet-lstm``, ``densenet2d-lstm``, ``resnet-lstm`` or ``lstm`` with a seq2seq or direct
-    head; given ``lookback``, a linear highway from look-back to horizon is added."""
+                     lookback: int | None = None, highway: bool = True,
+                     patch_stride: int | None = None) -> EncoderLSTM:
+    """``densenet-lstm``, ``densenet2d-lstm``, ``resnet-lstm`` or ``lstm`` with a seq2seq, direct
+    or flatten head. Given ``lookback``, a linear highway from look-back to horizon is added
+    (unless ``highway`` is False); the flatten head needs ``lookback``. Patches of ``patch``
+    steps every ``patch_stride`` (default: ``patch``, no overlap)."""
     encoders = {
         "densenet-lstm": lambda: DenseNet1D(in_channels, patch=patch, drop_rate=dropout,
-                                            memory_efficient=memory_efficient),
+                                            memory_efficient=memory_efficient, patch_stride=patch_stride),
         "densenet2d-lstm": lambda: DenseNet2D(in_channels, patch=patch, drop_rate=dropout,
-                                              memory_efficient=memory_efficient),
-        "resnet-lstm": lambda: ResNet1D(in_channels, patch=patch),
+                                              memory_efficient=memory_efficient, patch_stride=patch_stride),
+        "resnet-lstm": lambda: ResNet1D(in_channels, patch=patch, patch_stride=patch_stride),
         "lstm": lambda: Projection(in_channels),
     }
     if name not in encoders:
@@ -115,7 +118,12 @@ def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: in
     if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
     encoder = encoders[name]()
+    options = {}
+    if head == "flatten":
+        if lookback is None:
+            raise ValueError("the flatten head needs the look-back length")
+        options["steps"] = encoder.output_length(lookback)
     lstm_head = HEADS[head](encoder.out_features, out_channels, horizon, future_channels,
-                            hidden_size, num_layers, dropout, quantiles)
-    highway = (lookback, horizon) if lookback else None
-    return EncoderLSTM(encoder, lstm_head, in_channels, out_channels, revin, highway)
+                            hidden_size, num_layers, dropout, quantiles, **options)
+    linear = (lookback, horizon) if lookback and highway else None
+    return EncoderLSTM(encoder, lstm_head, in_channels, out_channels, revin, linear)

@@ -114,3 +114,24 @@ class DirectHead(_LSTMHead):
         if self.future is not None:
             h = h + self.future(future)
         return self.output(self.dropout(F.gelu(h)))
+
+
+class FlattenHead(_LSTMHead):
+    """An LSTM over the features, then every step's output flattened and mapped to the whole
+    horizon at once, as PatchTST's head maps its patches (known-future covariates join the
+    flattened vector). ``steps`` is the encoder's output length. Output (B, H, C_out, Q)."""
+
+    def __init__(self, in_features: int, out_channels: int, horizon: int, future_channels: int = 0,
+                 hidden_size: int = 128, num_layers: int = 1, dropout: float = 0.0,
+                 quantiles: Sequence[float] | None = None, steps: int = 1):
+        super().__init__(in_features, out_channels, horizon, hidden_size, num_layers, dropout, quantiles)
+        self.out_channels = out_channels
+        self.output = QuantileOutput(steps * hidden_size + horizon * future_channels,
+                                     horizon * out_channels, quantiles)
+
+    def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
+                teacher_forcing: float = 0.0, base: Tensor | None = None) -> Tensor:
+        outputs, _ = self.encoder(features)  # (B, L', hidden)
+        flat = torch.cat([self.dropout(outputs).flatten(1), future.flatten(1)], -1)
+        out = self.output(flat)  # (B, H * C_out, Q)
+        return out.unflatten(1, (self.horizon, self.out_channels))

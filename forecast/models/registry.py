@@ -45,7 +45,8 @@ MODELS: dict[str, ModelSpec] = {
 DEFAULTS: dict = {
     "model": "densenet-lstm", "lookback": 336, "horizon": 96, "head": "seq2seq",
     "quantiles": None, "loss": "mse", "scaler": "standard", "channel_independent": False,
-    "revin": True, "hidden_size": 128, "dropout": 0.1, "patch": 8, "highway": "ridge",
+    "revin": True, "hidden_size": 128, "dropout": 0.1, "patch": 8, "patch_stride": None,
+    "highway": "ridge", "schedule": "cosine", "warmup": 0.0,
     "season": None, "max_epochs": 20, "batch_size": 32, "lr": 3e-4, "weight_decay": 1e-4,
     "teacher_forcing": 0.0, "patience": 5, "seed": 0,
     # the chronological split of fit(): the last `val` share validates, the last `test` share
@@ -53,7 +54,8 @@ DEFAULTS: dict = {
     "val": 0.2, "test": 0.0,
 }
 
-HEADS = ("seq2seq", "direct")
+HEADS = ("seq2seq", "direct", "flatten")
+SCHEDULES = ("cosine", "onecycle", "none")
 HIGHWAYS = ("ridge", "learned", None)
 
 
@@ -86,6 +88,10 @@ def resolve(params: dict) -> dict:
             raise ValueError(f"{name} must be a positive integer, got {settings[name]!r}")
     if settings["head"] not in HEADS:
         raise ValueError(f"head must be one of {', '.join(HEADS)}, not {settings['head']!r}")
+    if settings["schedule"] not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {settings['schedule']!r}")
+    if not 0 <= settings["warmup"] < 1:
+        raise ValueError(f"warmup is a share of the training steps in [0, 1), not {settings['warmup']!r}")
     if settings["highway"] not in HIGHWAYS:
         raise ValueError(f"highway must be 'ridge', 'learned' or None, not {settings['highway']!r}")
     if settings["quantiles"]:

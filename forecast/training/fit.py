@@ -29,6 +29,7 @@ class Trained:
 
 def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
                   lr: float = 3e-4, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
+                  schedule: str = "cosine", warmup: float = 0.0,
                   max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
@@ -44,7 +45,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     data.setup("fit")
     target = data.target_scaler
     module = ForecastingModule(network, target.center.tolist(), target.scale.tolist(), loss=loss,
-                               lr=lr, weight_decay=weight_decay, teacher_forcing=teacher_forcing)
+                               lr=lr, weight_decay=weight_decay, teacher_forcing=teacher_forcing,
+                               schedule=schedule, warmup=warmup)
     has_val = len(data.datasets["val"]) > 0
     notes = [] if has_val else [f"no validation windows: trained for all {max_epochs} epochs "
                                 "without early stopping or checkpoint selection"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Literal
 
 import lightning as L
@@ -26,7 +28,9 @@ def pinball_loss(forecast: Tensor, target: Tensor, quantiles: Sequence[float]) -
 class ForecastingModule(L.LightningModule):
     """Trains a forecaster on scaled windows; logs val/test MSE and MAE on the original scale.
 
-    ``teacher_forcing`` is the starting probability of feeding the decoder the truth; it falls
+    ``schedule``: cosine decay of the learning rate per step (after a linear warm-up over the
+    first ``warmup`` share of the steps), one-cycle, or none. ``teacher_forcing`` is the
+    starting probability of feeding the decoder the truth; it falls
     linearly to zero over the training epochs. A NaN or infinite loss stops training with an error
     naming the epoch and step.
     """
@@ -34,7 +38,7 @@ class ForecastingModule(L.LightningModule):
     def __init__(self, model: nn.Module, target_center: Sequence[float], target_scale: Sequence[float],
                  loss: Loss = "mse", lr: float = 1e-3, weight_decay: float = 1e-4,
                  schedule: Literal["cosine", "onecycle", "none"] = "cosine",
-                 teacher_forcing: float = 0.0):
+                 teacher_forcing: float = 0.0, warmup: float = 0.0):
         super().__init__()
         self.model = model
         self.save_hyperparameters(ignore=["model"])
@@ -127,10 +131,20 @@ class ForecastingModule(L.LightningModule):
         if hp.schedule == "none":
             return optimizer
         steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        if hp.schedule == "cosine":
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        if hp.schedule == "cosine":  # linear warm-up over the first `warmup` share, then cosine
+            warm = int(hp.warmup * steps)
+            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(_warm_cosine, warm=warm,
+                                                                             total=steps))
         elif hp.schedule == "onecycle":
             schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp.lr, total_steps=steps)
         else:
             raise ValueError(f"schedule must be cosine, onecycle or none, not {hp.schedule!r}")
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+def _warm_cosine(step: int, warm: int, total: int) -> float:
+    """The learning-rate factor at ``step``: rising linearly to 1 over ``warm`` steps, then
+    falling along a half cosine to 0 at ``total``."""
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1 + math.cos(math.pi * min(step - warm, total - warm) / max(total - warm, 1)))
