@@ -1,0 +1,89 @@
+"""Search DenseNet-LSTM settings on VALIDATION MSE (never test) and write the best to
+experiments/configs/densenet-lstm.yaml, which experiments/ltsf/run.py reads.
+
+    pip install -e ".[tune]"
+    FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py [--trials 20] [--dataset etth1] [--horizon 96]
+
+Optuna's TPE sampler (seeded) over head, learning rate, schedule warm-up, dropout, weight decay,
+hidden size, patch length and stride, and highway. Each trial trains on the LTSF training rows and
+scores the validation windows; the test rows are left out of the data altogether.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from provenance import machine, sha256  # noqa: E402
+
+import forecast  # noqa: E402
+from forecast.data import load_dataset, ltsf_split  # noqa: E402
+from forecast.data.registry import dataset_path  # noqa: E402
+from forecast.data.splits import Split  # noqa: E402
+
+CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
+
+
+def space(trial) -> dict:
+    patch = trial.suggest_categorical("patch", [8, 16])
+    return {"model": "densenet-lstm",
+            "head": trial.suggest_categorical("head", ["direct", "seq2seq", "flatten"]),
+            "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
+            "warmup": trial.suggest_categorical("warmup", [0.0, 0.05]),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.3),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-2, log=True),
+            "hidden_size": trial.suggest_categorical("hidden_size", [64, 128]),
+            "patch": patch,
+            "patch_stride": patch // trial.suggest_categorical("overlap", [1, 2]),
+            "highway": trial.suggest_categorical("highway", ["ridge", "learned"])}
+
+
+def main() -> None:
+    import optuna
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", default="etth1")
+    parser.add_argument("--horizon", type=int, default=96)
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(CONFIG))
+    args = parser.parse_args()
+    wall = time.perf_counter()
+    data = load_dataset(args.dataset)
+    # the test rows are cut off: nothing in the search can see them
+    split = {sid: Split(s.train_end, s.val_end, s.val_end) for sid, s in ltsf_split(data, args.dataset).items()}
+
+    def objective(trial) -> float:
+        settings = space(trial)
+        model = forecast.Forecaster(lookback=336, horizon=args.horizon, max_epochs=args.epochs,
+                                    patience=args.patience, batch_size=128, seed=args.seed, **settings)
+        model.fit(data, split=split)
+        score = model.evaluate(part="val")["mse_scaled"]
+        trial.set_user_attr("settings", settings)
+        print(f"trial {trial.number}: validation MSE {score:.4f} {settings}", flush=True)
+        return score
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=args.seed))
+    study.optimize(objective, n_trials=args.trials)
+    best = study.best_trial
+    lines = [f"# Written by: python experiments/ltsf/tune.py --dataset {args.dataset} --horizon "
+             f"{args.horizon} --trials {args.trials} --epochs {args.epochs} --seed {args.seed}",
+             f"# best of {args.trials} trials by validation MSE {best.value:.4f} (trial {best.number}); "
+             "test windows never seen",
+             f"# data {dataset_path(args.dataset).name} sha256 {sha256(dataset_path(args.dataset))[:16]}; "
+             f"{machine()}; {time.perf_counter() - wall:.0f} s"]
+    Path(args.out).write_text("\n".join(lines) + "\n" + yaml.safe_dump(best.user_attrs["settings"], sort_keys=False))
+    print(Path(args.out).read_text())
+
+
+if __name__ == "__main__":
+    main()
