@@ -9,7 +9,6 @@ import inspect
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecast.checkpoint import load_checkpoint, save_checkpoint
@@ -186,15 +185,9 @@ class Forecaster:
         scaler, levels = module.target_scaler, settings["quantiles"]
         forecasts, truth = forecast_windows(self.network_, dataset, scaler)
         naive = forecast_windows(Naive(len(scaler.center), settings["horizon"]), dataset, scaler)[0][..., 0]
-        result = {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
-                  **scores(forecasts, truth, naive, scaler.scale, levels)}
-        ids = np.array([sid for sid, _ in module.origins(part)])
-        if len(set(ids)) > 1:  # several series: each one's errors beside the pooled ones
-            result["series"] = {sid: {"windows": int((ids == sid).sum()),
-                                      **scores(forecasts[ids == sid], truth[ids == sid],
-                                               naive[ids == sid], scaler.scale, levels)}
-                                for sid in dict.fromkeys(ids)}
-        return result
+        ids = [sid for sid, _ in module.origins(part)]
+        return {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
+                **scores(forecasts, truth, naive, scaler.scale, levels, ids)}
 
     # ---- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

@@ -4,8 +4,11 @@ experiments/configs/densenet-lstm.yaml, which experiments/ltsf/run.py reads.
     pip install -e ".[tune]"
     FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py [--trials 20] [--dataset etth1] [--horizon 96]
 
-Optuna's TPE sampler (seeded) over head, learning rate, schedule warm-up, dropout, weight decay,
-hidden size, patch length and stride, and highway. Each trial trains on the LTSF training rows and
+Optuna's TPE sampler (seeded) over head (direct or flatten), learning rate, schedule warm-up,
+dropout, weight decay, hidden size, patch length and stride; the highway starts at the ridge. (In a
+first search on two CPU cores, trials with a randomly started highway scored validation MSE 0.75
+and 0.92, far behind the ridge start, and a seq2seq trial took over 4 minutes: both were left out of
+the space to spend the budget where it decides.) Each trial trains on the LTSF training rows and
 scores the validation windows; the test rows are left out of the data altogether.
 """
 
@@ -33,7 +36,7 @@ CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
 def space(trial) -> dict:
     patch = trial.suggest_categorical("patch", [8, 16])
     return {"model": "densenet-lstm",
-            "head": trial.suggest_categorical("head", ["direct", "seq2seq", "flatten"]),
+            "head": trial.suggest_categorical("head", ["direct", "flatten"]),
             "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
             "warmup": trial.suggest_categorical("warmup", [0.0, 0.05]),
             "dropout": trial.suggest_float("dropout", 0.0, 0.3),
@@ -41,7 +44,7 @@ def space(trial) -> dict:
             "hidden_size": trial.suggest_categorical("hidden_size", [64, 128]),
             "patch": patch,
             "patch_stride": patch // trial.suggest_categorical("overlap", [1, 2]),
-            "highway": trial.suggest_categorical("highway", ["ridge", "learned"])}
+            "highway": "ridge"}
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -13,13 +12,12 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.series import SeriesData, exchange_sessions
+from forecast.data.times import checked_freq, infer_freq, infer_time_column, parse_times
 from forecast.errors import DataError
 
 Source = str | os.PathLike | pd.DataFrame
 Fill = Literal["ffill", "interpolate"] | None
 Duplicates = Literal["error", "drop", "keep"]
-
-TIME_COLUMN_NAMES = ("ds", "date", "datetime", "time", "timestamp")
 
 
 class _Raw:
@@ -88,10 +86,10 @@ def read_series(
         time_col = time_col or ("ds" if "ds" in frame.columns else None)
     if id_col is not None and id_col not in frame.columns:
         raise raw.fail(_missing_column(id_col, frame.columns, "id column"))
-    time_col = time_col or _infer_time_column(raw, exclude=id_col)
+    time_col = time_col or infer_time_column(raw, exclude=id_col)
     if time_col not in frame.columns:
         raise raw.fail(_missing_column(time_col, frame.columns, "time column"))
-    times = _parse_times(raw, time_col, dayfirst, date_format, date_unit)
+    times = parse_times(raw, time_col, dayfirst, date_format, date_unit)
 
     covariates = _as_list(covariates)
     explicit_target = target is not None
@@ -129,9 +127,9 @@ def read_series(
         part, pos = _handle_duplicates(raw, part, pos, duplicates, label, notes)
         frames[sid] = (part, pos)
     if freq is None:
-        freq = _infer_freq(max((p for p, _ in frames.values()), key=len).index)
+        freq = infer_freq(max((p for p, _ in frames.values()), key=len).index)
     else:
-        freq = _checked_freq(raw, freq, frames)
+        freq = checked_freq(raw, freq, frames)
     result = {}
     for sid, (part, pos) in frames.items():
         label = f"series '{sid}': " if id_col else ""
@@ -199,82 +197,6 @@ def _sniff_delimiter(header: str) -> str:
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
-def _infer_time_column(raw: _Raw, exclude: str | None) -> str:
-    columns = [c for c in raw.frame.columns if c != exclude]
-    for column in columns:
-        if column.lower() in TIME_COLUMN_NAMES:
-            return column
-    for column in columns:
-        series = raw.frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            return column
-    first = raw.frame[columns[0]]
-    if not pd.api.types.is_numeric_dtype(first):
-        sample = first.dropna().head(5).astype(str)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "could not infer format" for a column of non-dates
-            parsed = pd.to_datetime(sample, errors="coerce", utc=True)
-        if len(sample) and parsed.notna().all():
-            return columns[0]
-    raise raw.fail(f"no time column found (looked for {', '.join(TIME_COLUMN_NAMES)} or a first "
-                   "column of dates); name it with time_col=")
-
-
-def _parse_times(raw: _Raw, column: str, dayfirst: bool = False, date_format: str | None = None,
-                 date_unit: str | None = None) -> pd.DatetimeIndex:
-    values = raw.frame[column]
-    if date_unit is not None:
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
-        if len(bad):
-            raise raw.fail(f"column '{column}' {raw.where(int(bad[0]))}: '{values.iloc[int(bad[0])]}' "
-                           f"is not a number of {date_unit} since 1970")
-        parsed = pd.to_datetime(numbers, unit=date_unit)
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype("string").str.strip()
-        if not dayfirst and date_format is None:
-            _refuse_unclear_day_order(raw, column, text)
-        options = {"format": date_format} if date_format else {"dayfirst": dayfirst}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "could not infer format": our own error says more
-            try:
-                parsed = pd.to_datetime(text, errors="coerce", **options)
-            except ValueError:  # mixed UTC offsets
-                parsed = pd.to_datetime(text, errors="coerce", utc=True, **options)
-        bad = np.flatnonzero(parsed.isna().to_numpy() & text.notna().to_numpy())
-        if len(bad):
-            position = int(bad[0])
-            value = text.iloc[position]
-            hint = " (epoch seconds? pass date_unit='s')" if value.isdigit() else \
-                f" with format {date_format}" if date_format else ""
-            raise raw.fail(f"column '{column}' {raw.where(position)}: cannot parse "
-                           f"'{value}' as a timestamp{hint}")
-    empty = np.flatnonzero(parsed.isna().to_numpy())
-    if len(empty):
-        raise raw.fail(f"column '{column}' {raw.where(int(empty[0]))}: empty timestamp")
-    index = pd.DatetimeIndex(parsed)
-    return index.tz_convert("UTC") if index.tz is not None else index
-
-
-def _refuse_unclear_day_order(raw: _Raw, column: str, text: pd.Series) -> None:
-    """Dates written nn/nn/yyyy (or with dots or dashes) whose day-month order is not evident
-    month first are refused, rather than read one way until a day above 12 fails."""
-    fields = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b").dropna().astype(int)
-    if fields.empty or len(fields) < text.notna().sum():
-        return
-    first_over, second_over = (fields[0] > 12).to_numpy(), (fields[1] > 12).to_numpy()
-    if second_over.any() and not first_over.any():
-        return  # month first, as pandas reads it
-    if first_over.any():
-        position = int(np.flatnonzero(first_over)[0])
-        raise raw.fail(f"column '{column}' holds day-first dates ('{text.iloc[position]}' at "
-                       f"{raw.where(position)}); pass dayfirst=True or date_format=")
-    raise raw.fail(f"column '{column}': dates such as '{text.dropna().iloc[0]}' may be day/month or "
-                   "month/day; pass dayfirst=True or date_format= (e.g. %m/%d/%Y)")
-
-
 def _to_float(raw: _Raw, column: str, required: bool) -> np.ndarray | None:
     """The column as float64; None for a text column that was not asked for by name."""
     series = raw.frame[column]
@@ -329,45 +251,6 @@ def _handle_duplicates(raw, part, pos, duplicates, label, notes):
         return part[~repeated], pos[~repeated]
     notes.append(f"{label}{count} duplicated timestamps kept, first {part.index[first]}")
     return part, pos
-
-
-def _infer_freq(index: pd.DatetimeIndex) -> str | None:
-    if len(index) < 3:
-        return None
-    unique = index.unique()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas 3 warns that infer_freq will return an offset
-        try:
-            inferred = pd.infer_freq(unique)
-        except (TypeError, ValueError):
-            inferred = None
-    if inferred is not None:
-        return getattr(inferred, "freqstr", inferred)
-    steps = pd.Series(np.diff(unique.asi8))
-    step = pd.Timedelta(int(steps.mode().iloc[0]), unit=unique.unit)
-    if step == pd.Timedelta(days=1) and not (unique.day_of_week >= 5).any():
-        return "B"  # daily data without weekends: a trading or business-day calendar
-    return pd.tseries.frequencies.to_offset(step).freqstr
-
-
-def _checked_freq(raw: _Raw, freq: str, frames: dict) -> str:
-    """A frequency given by the caller: a pandas alias whose grid holds every timestamp."""
-    try:
-        offset = pd.tseries.frequencies.to_offset(freq)
-    except ValueError:
-        raise raw.fail(f"'{freq}' is not a frequency (examples: h, 15min, D, B, W, MS)") from None
-    for sid, (part, pos) in frames.items():
-        if len(part) < 2:
-            continue
-        grid = pd.date_range(part.index[0], part.index[-1], freq=offset)
-        off_grid = np.flatnonzero(~part.index.isin(grid))
-        if len(off_grid):
-            first = int(off_grid[0])
-            label = f"series '{sid}': " if len(frames) > 1 else ""
-            raise raw.fail(f"{label}frequency '{freq}' does not match the data: {part.index[first]} "
-                           f"at {raw.where(int(pos[first]))} is not on the '{freq}' grid from "
-                           f"{part.index[0]}")
-    return offset.freqstr
 
 
 def _fill_gaps(part, freq, fill, duplicates, label, notes):

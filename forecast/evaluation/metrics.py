@@ -45,12 +45,14 @@ def coverage(lower, upper, actual) -> float:
 
 
 def scores(forecasts: np.ndarray, actual: np.ndarray, naive: np.ndarray, scale: np.ndarray,
-           levels: Sequence[float] | None = None) -> dict[str, float]:
+           levels: Sequence[float] | None = None, series: Sequence[str] | None = None) -> dict:
     """The errors ``evaluate`` reports for (windows, H, C, Q) ``forecasts`` whose point forecast
     is the 0.5 level (the only one without ``levels``): mse, mae, rmse, smape on the original
     scale; ``*_scaled`` divided by each channel's ``scale`` (as the LTSF papers report); the
     naive forecast's mse and mae; with quantiles, the pinball loss and the share of actual values
-    inside the outer band (``coverage``) beside the share it should hold (``coverage_nominal``)."""
+    inside the outer band (``coverage``) beside the share it should hold (``coverage_nominal``).
+    With the ``series`` id of each window and more than one id, ``result["series"]`` holds each
+    series' windows and errors beside the pooled ones."""
     point = forecasts[..., median_index(levels)]
     result = {"mse": mse(point, actual), "mae": mae(point, actual), "rmse": rmse(point, actual),
               "smape": smape(point, actual), "mse_scaled": mse(point / scale, actual / scale),
@@ -60,4 +62,10 @@ def scores(forecasts: np.ndarray, actual: np.ndarray, naive: np.ndarray, scale: 
         result["pinball"] = pinball(forecasts, actual, levels)
         result["coverage"] = coverage(forecasts[..., 0], forecasts[..., -1], actual)
         result["coverage_nominal"] = round(levels[-1] - levels[0], 12)
+    ids = np.asarray(series if series is not None else [])
+    if len(set(ids.tolist())) > 1:
+        result["series"] = {sid: {"windows": int((ids == sid).sum()),
+                                  **scores(forecasts[ids == sid], actual[ids == sid],
+                                           naive[ids == sid], scale, levels)}
+                            for sid in dict.fromkeys(ids.tolist())}
     return result
