@@ -108,7 +108,7 @@ def main() -> None:
     checksums = ", ".join(f"{n} {sha256(dataset_path(n))[:16]}" for n in args.datasets.split(","))
     command = (f"python experiments/bench/train_speed.py --datasets {args.datasets} --threads "
                f"{args.threads} --windows {args.windows} --device {args.device}")
-    report = (f"# DenseNet-LSTM training and inference speed\n\n"
+    report = ("# DenseNet-LSTM training and inference speed\n\n"
               + header(command, threads=args.threads, data=f"sha256 {checksums}",
                        wall_time=f"{time.perf_counter() - wall:.0f} s")
               + "\n\n" + "\n".join(rows) + "\n\nRatio > 1: ours is faster than the plain loop.\n")
