@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from forecast.cli.settings import FIT_DEFAULTS, MAX_EPOCHS_VARIABLE, fit_settings, read_options
+from forecast.cli.settings import FIT_DEFAULTS, capped_epochs, fit_settings, read_options
 from forecast.cli.tables import metrics_table, number
 from forecast.cli.use import set_threads
 from forecast.errors import DataError
@@ -38,9 +38,8 @@ def demo(args: argparse.Namespace) -> None:
     set_threads(args.threads)
     data = load_dataset("etth1")
     split = ltsf_split(data, "etth1")
-    cap = int(os.environ.get(MAX_EPOCHS_VARIABLE, 4))
     base = {**FIT_DEFAULTS, "lookback": 336, "horizon": 96, "head": "direct",
-            "batch_size": 128, "max_epochs": min(4, cap), "patience": 2}
+            "batch_size": 128, "max_epochs": capped_epochs(4), "patience": 2}
     results = {}
     for name in ("densenet-lstm", "linear", "dlinear", "naive"):
         settings = {**base, "model": name, "lr": 1e-4 if name == "densenet-lstm" else None}

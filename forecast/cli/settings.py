@@ -45,12 +45,18 @@ def fit_settings(args: argparse.Namespace) -> dict:
         where = f"--{key.replace('_', '-')}" if key in given else f"{source}: '{key}'"
         settings[key] = _checked(key, value, where)
     _check_together(settings)
-    cap = os.environ.get(MAX_EPOCHS_VARIABLE)
-    if cap:
-        if not cap.isdigit() or int(cap) < 1:
-            raise DataError(f"{MAX_EPOCHS_VARIABLE}={cap} is not a positive whole number")
-        settings["max_epochs"] = min(settings["max_epochs"], int(cap))
+    settings["max_epochs"] = capped_epochs(settings["max_epochs"])
     return settings
+
+
+def capped_epochs(epochs: int) -> int:
+    """``epochs``, or fewer when FORECAST_MAX_EPOCHS caps every run."""
+    cap = os.environ.get(MAX_EPOCHS_VARIABLE)
+    if not cap:
+        return epochs
+    if not cap.isdigit() or int(cap) < 1:
+        raise DataError(f"{MAX_EPOCHS_VARIABLE}={cap} is not a positive whole number")
+    return min(epochs, int(cap))
 
 
 def read_options(settings) -> dict:

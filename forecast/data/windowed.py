@@ -16,6 +16,7 @@ from forecast.data.calendar import Encoding, calendar_features, default_calendar
 from forecast.data.scaling import Scaler, ScalerKind
 from forecast.data.series import SeriesData
 from forecast.data.splits import Splits, split_by_fraction
+from forecast.data.times import TIME_COLUMN_NAMES
 from forecast.data.windows import WindowDataset, WindowSpec
 from forecast.errors import DataError
 
@@ -48,7 +49,7 @@ def future_frames(future: pd.DataFrame | dict[str, pd.DataFrame] | None,
 def _time_indexed(frame: pd.DataFrame) -> pd.DataFrame:
     if isinstance(frame.index, pd.DatetimeIndex):
         return frame
-    for column in ("ds", "time", "date", "datetime", "timestamp"):
+    for column in TIME_COLUMN_NAMES:
         if column in frame.columns:
             return frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame[column])))
     raise DataError("the future covariates must be keyed by timestamp: index the frame by time or "
