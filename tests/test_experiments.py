@@ -35,3 +35,13 @@ def test_tune_writes_a_config_from_validation(tmp_path, data_dir):
     config = yaml.safe_load(out.read_text())
     assert config["model"] == "densenet-lstm" and config["head"] in ("direct", "seq2seq", "flatten")
     assert "test windows never seen" in out.read_text()
+
+
+def test_ablation_runs_and_compares_with_ridge_and_base(tmp_path, data_dir):
+    out = tmp_path / "ablation.md"
+    done = run("experiments/ltsf/ablate.py", "--seeds", "0", "--epochs", "1", "--variants", "base,no-highway",
+               "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out.read_text()
+    assert "| ridge | closed form, look-back 336 | 0.3702 | 0.3915 |" in report
+    assert "- no-highway: seed 0: " in report and "sha256 f18de3ad269cef59" in report
