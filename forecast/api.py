@@ -111,8 +111,7 @@ class Forecaster:
 
         settings = self._settings()
         seed_everything(settings["seed"])
-        covariates = (settings["covariates"] or []) + (settings["future_covariates"] or [])
-        series = read_data(data, target=settings["target"], covariates=covariates or None, **read_options)
+        series = self.read(data, **read_options)
         module = training_module(series, split or split_by_fraction(series, 1 - val - test, val, test),
                                  settings)
         module.setup("fit")
@@ -188,6 +187,24 @@ class Forecaster:
         ids = [sid for sid, _ in module.origins(part)]
         return {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
                 **scores(forecasts, truth, naive, scaler.scale, levels, ids)}
+
+    def backtest(self, data, start: float | int | str | pd.Timestamp = 0.5, step: int = 1,
+                 refit_every: int | bool = False, window: str = "expanding", train_length: int | None = None,
+                 val: float = D["val"], progress: bool = False, **read_options):
+        """Walk-forward forecasts of ``data`` from ``start`` on, every ``step`` rows, each made by a
+        copy of this Forecaster fitted only on earlier rows (refitted every ``refit_every`` rows;
+        False: once). See :func:`forecast.evaluation.backtest.backtest`."""
+        from forecast.evaluation.backtest import backtest
+
+        return backtest(self, data, start=start, step=step, refit_every=refit_every, window=window,
+                        train_length=train_length, val=val, progress=progress, **read_options)
+
+    def read(self, data, **read_options):
+        """``data`` (a path, DataFrame, SeriesData or dataset name) read as :meth:`fit` reads it:
+        the ``target`` columns, and the covariates when given."""
+        settings = self._settings()
+        covariates = (settings["covariates"] or []) + (settings["future_covariates"] or [])
+        return read_data(data, target=settings["target"], covariates=covariates or None, **read_options)
 
     # ---- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast.evaluation.skill import diebold_mariano
+from forecast.evaluation.skill import diebold_mariano, directional_accuracy, mase
 
 
 def test_diebold_mariano_by_hand_one_step():
@@ -38,3 +38,41 @@ def test_diebold_mariano_finds_a_real_difference_and_not_a_false_one():
     assert diebold_mariano(*same).p_value > 0.05
     with pytest.raises(ValueError, match="constant"):
         diebold_mariano(np.ones(5), np.zeros(5))
+
+
+def test_mase_by_hand():
+    # in-sample naive errors |3-1|, |2-3|, |5-2| = 2, 1, 3: mean 2; forecast MAE (1 + 3) / 2 = 2
+    assert mase([4, 6], [5, 3], training=[1, 3, 2, 5]) == pytest.approx(1.0)
+    # seasonal, m = 2: |2-1|, |5-3|, |4-2| = 1, 2, 2: mean 5/3
+    assert mase([4, 6], [5, 3], training=[1, 3, 2, 5, 4], season=2) == pytest.approx(2 / (5 / 3))
+    with pytest.raises(ValueError, match="constant"):
+        mase([1], [1], training=[2, 2, 2])
+
+
+def test_directional_accuracy_binomial_and_pesaran_timmermann_by_hand():
+    # the last pair has a zero forecast and is left out: n = 5, 4 signs right
+    result = directional_accuracy([1, -1, 2, -2, 3, 0], [2, -1, -3, -1, 1, 5])
+    assert (result.accuracy, result.n) == (0.8, 5)
+    assert result.binomial_p == pytest.approx(6 / 32)  # P(X >= 4), X ~ Binomial(5, 1/2)
+    # py = 2/5 up actuals, px = 3/5 up forecasts: p* = 0.48, V(p) = 0.04992,
+    # V(p*) = 0.00192 + 0.00192 + 0.009216 = 0.013056, PT = 0.32 / sqrt(0.036864) = 5/3
+    assert result.pt_statistic == pytest.approx(5 / 3)
+    assert result.pt_p == pytest.approx(0.0477903522728147)
+
+
+def test_pesaran_timmermann_is_undefined_when_every_forecast_has_one_sign():
+    result = directional_accuracy([1, 1, 1, 1], [1, -1, 1, 1])
+    assert result.accuracy == 0.75 and np.isnan(result.pt_p)
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_diebold_mariano_agrees_with_the_dieboldmariano_package(horizon):
+    package = pytest.importorskip("dieboldmariano")
+    rng = np.random.default_rng(horizon)
+    actual = rng.normal(size=80)
+    first = actual + rng.normal(scale=0.9, size=80)
+    second = actual + rng.normal(scale=1.0, size=80)
+    ours = diebold_mariano((first - actual) ** 2, (second - actual) ** 2, horizon)
+    statistic, p_value = package.dm_test(actual, first, second, h=horizon, harvey_correction=True)
+    assert ours.statistic == pytest.approx(statistic, rel=1e-9)
+    assert ours.p_value == pytest.approx(p_value, rel=1e-9)

@@ -145,6 +145,23 @@ class SeriesWindows:
             result.append((ids[position], origin - int(offsets[position])))
         return result
 
+    def windows_at(self, origins: dict[str, np.ndarray]) -> WindowDataset:
+        """Windows with targets at chosen origins (per series id, the rows of the first forecast
+        step), scaled by already fitted scalers; each window must lie inside its series."""
+        if not self.fitted_scalers:
+            raise RuntimeError("windows_at needs the scalers of a fitted model")
+        inputs, future, layout = self._stack(self.data.frames)
+        rows = [np.zeros(0, dtype=np.int64)]
+        for sid, chosen in origins.items():
+            chosen = np.asarray(chosen, dtype=np.int64)
+            if len(chosen) and (chosen.min() < self.spec.lookback
+                                or chosen.max() + self.spec.horizon > layout.lengths[sid]):
+                raise ValueError(f"series '{sid}': origins must lie in [{self.spec.lookback}, "
+                                 f"{layout.lengths[sid] - self.spec.horizon}]")
+            rows.append(chosen + layout.offsets[sid])
+        return WindowDataset(inputs, np.concatenate(rows), self.spec, inputs[:, :len(self.target)],
+                             future, self.channel_independent)
+
     def _predict_dataset(self) -> WindowDataset:
         horizon = self.spec.horizon
         extended = {}

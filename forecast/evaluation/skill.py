@@ -1,4 +1,5 @@
-"""Tests of forecast skill: Diebold-Mariano with the Harvey-Leybourne-Newbold correction."""
+"""Forecast skill against the random walk: MASE, directional accuracy (binomial and
+Pesaran-Timmermann tests) and Diebold-Mariano with the Harvey-Leybourne-Newbold correction."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 
@@ -49,3 +51,90 @@ def diebold_mariano(loss_a, loss_b, horizon: int = 1,
     p_value = {"two-sided": 2 * t.sf(abs(statistic)), "less": t.cdf(statistic),
                "greater": t.sf(statistic)}[alternative]
     return TestResult(float(statistic), float(p_value), float(d.mean()))
+
+
+def mase(forecast, actual, training, season: int = 1) -> float:
+    """Mean absolute scaled error (Hyndman and Koehler 2006): the forecast's MAE divided by the
+    in-sample MAE of the (seasonal, lag ``season``) naive forecast on the ``training`` values,
+    mean |y_t - y_{t-season}|. Below 1: better than the naive forecast was in sample."""
+    training = np.asarray(training, dtype=np.float64)
+    if len(training) <= season:
+        raise ValueError(f"MASE needs more than {season} training values, got {len(training)}")
+    scale = np.mean(np.abs(training[season:] - training[:-season]))
+    if scale == 0:
+        raise ValueError("the training values are constant; MASE is undefined")
+    error = np.mean(np.abs(np.asarray(forecast, dtype=np.float64) - np.asarray(actual, dtype=np.float64)))
+    return float(error / scale)
+
+
+@dataclass(frozen=True)
+class Direction:
+    """Directional accuracy: the share of signs called right among ``n`` pairs, with the one-sided
+    binomial p-value (against 0.5) and the Pesaran-Timmermann statistic and p-value."""
+
+    accuracy: float
+    n: int
+    binomial_p: float
+    pt_statistic: float
+    pt_p: float
+
+
+def directional_accuracy(forecast, actual) -> Direction:
+    """How often the forecast's sign matches the actual sign, and whether that is skill.
+
+    Pairs where the forecast or the actual value is exactly zero carry no direction and are left
+    out. The binomial test (one-sided, scipy.stats.binomtest) asks whether the hit rate exceeds a
+    coin's 0.5; the Pesaran-Timmermann (1992) test asks whether it exceeds what independent
+    forecasts with the same up/down shares would get: with p the hit rate, py and px the shares
+    of positive actual and forecast values, p* = py px + (1-py)(1-px),
+    V(p) = p*(1-p*)/n, V(p*) = (2py-1)^2 px(1-px)/n + (2px-1)^2 py(1-py)/n + 4 py px (1-py)(1-px)/n^2,
+    PT = (p - p*) / sqrt(V(p) - V(p*)), one-sided against the standard normal. PT is undefined
+    (nan) when every forecast or every actual value has one sign.
+    """
+    forecast, actual = np.asarray(forecast, dtype=np.float64).ravel(), np.asarray(actual, dtype=np.float64).ravel()
+    keep = (forecast != 0) & (actual != 0)
+    up_forecast, up_actual = forecast[keep] > 0, actual[keep] > 0
+    n = int(keep.sum())
+    if n == 0:
+        raise ValueError("no pair with a non-zero forecast and actual value: no direction to score")
+    hits = int((up_forecast == up_actual).sum())
+    p, py, px = hits / n, up_actual.mean(), up_forecast.mean()
+    expected = py * px + (1 - py) * (1 - px)
+    var_p = expected * (1 - expected) / n
+    var_expected = ((2 * py - 1) ** 2 * px * (1 - px) / n + (2 * px - 1) ** 2 * py * (1 - py) / n
+                    + 4 * py * px * (1 - py) * (1 - px) / n ** 2)
+    spread = var_p - var_expected
+    pt = (p - expected) / np.sqrt(spread) if spread > 0 else float("nan")
+    return Direction(float(p), n, float(stats.binomtest(hits, n, 0.5, alternative="greater").pvalue),
+                     float(pt), float(stats.norm.sf(pt)) if np.isfinite(pt) else float("nan"))
+
+
+def random_walk_skill(forecasts: pd.DataFrame, history: dict[str, pd.DataFrame],
+                      random_walk: Literal["zero", "naive"] = "naive", season: int = 1) -> pd.DataFrame:
+    """Skill of a backtest's ``forecasts`` (the tidy frame of :func:`~forecast.evaluation.backtest.backtest`)
+    against the random walk, one row per series and target.
+
+    The random walk forecasts no change: 0 for a series of returns (``random_walk="zero"``), the
+    last seen value for a series of prices or levels (``"naive"``). Columns: ``origins``; ``mae``
+    and the random walk's ``rw_mae``; ``mase`` scaled by the in-sample naive MAE of ``history``
+    (per series, the target columns before its first origin: ``Backtest.history``); directional accuracy of the change from the
+    random walk's forecast, with its binomial and Pesaran-Timmermann p-values; and ``dm_p``, the
+    one-sided Diebold-Mariano p-value (HLN) that the model's squared error, averaged over the
+    horizon's steps at each origin, is below the random walk's.
+    """
+    rows = []
+    horizon = int(forecasts["step"].max())
+    for (sid, target), part in forecasts.groupby(["series", "target"], sort=False):
+        reference = 0.0 if random_walk == "zero" else part["naive"].to_numpy()
+        forecast, actual = part["forecast"].to_numpy(), part["actual"].to_numpy()
+        losses = pd.DataFrame({"origin": part["origin"].to_numpy(),
+                               "model": (forecast - actual) ** 2, "rw": (reference - actual) ** 2})
+        by_origin = losses.groupby("origin", sort=True)[["model", "rw"]].mean()
+        direction = directional_accuracy(forecast - reference, actual - reference)
+        dm = diebold_mariano(by_origin["model"], by_origin["rw"], min(horizon, len(by_origin) - 1), "less")
+        rows.append({"series": sid, "target": target, "origins": len(by_origin), "mae": float(np.mean(np.abs(forecast - actual))),
+                     "rw_mae": float(np.mean(np.abs(reference - actual))),
+                     "mase": mase(forecast, actual, history[sid][target].to_numpy(), season),
+                     "direction": direction.accuracy, "direction_binomial_p": direction.binomial_p,
+                     "direction_pt_p": direction.pt_p, "dm_p": dm.p_value})
+    return pd.DataFrame(rows)
