@@ -12,6 +12,8 @@ DATA_HELP = "CSV or Parquet path, or a dataset name (etth1, weather, stock:AAPL,
 
 def build_parser() -> argparse.ArgumentParser:
     from forecast.cli import data, run, use
+    from forecast.cli.backtest import BACKTEST_DEFAULTS
+    from forecast.cli.backtest import backtest as run_backtest
 
     parser = argparse.ArgumentParser(
         prog="forecast", description="Time-series forecasting with DenseNet-LSTM models.",
@@ -31,28 +33,47 @@ def build_parser() -> argparse.ArgumentParser:
     add_read_options(fit)
     fit.add_argument("--future-covariates",
                      help="covariates known ahead, comma-separated (default: none)")
-    default = FIT_DEFAULTS
-    fit.add_argument("--model", choices=list(MODELS), help=f"default: {default['model']}")
-    fit.add_argument("--head", choices=HEADS, help=f"default: {default['head']}")
-    fit.add_argument("--horizon", type=int, help=f"steps to forecast (default: {default['horizon']})")
-    fit.add_argument("--lookback", type=int, help=f"steps the model reads (default: {default['lookback']})")
-    fit.add_argument("--quantiles", help="levels such as 0.1,0.9; the median is always added "
-                                         "(default: point forecasts)")
-    fit.add_argument("--season", type=int, help="season length, for seasonal-naive (default: none)")
-    fit.add_argument("--max-epochs", type=int, help=f"default: {default['max_epochs']}")
-    fit.add_argument("--batch-size", type=int, help=f"default: {default['batch_size']}")
-    fit.add_argument("--lr", type=float, help="learning rate (default: the model's)")
-    fit.add_argument("--patience", type=int,
-                     help=f"early-stopping patience in epochs (default: {default['patience']})")
-    fit.add_argument("--val", type=float,
-                     help=f"share of the rows for validation (default: {default['val']})")
+    add_model_options(fit)
     fit.add_argument("--test", type=float,
-                     help=f"share of the rows held out for testing (default: {default['test']})")
-    fit.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: auto")
-    fit.add_argument("--seed", type=int, help=f"default: {default['seed']}")
-    add_threads(fit)
+                     help=f"share of the rows held out for testing (default: {FIT_DEFAULTS['test']})")
     fit.add_argument("--quiet", action="store_true", help="no progress output at all")
     fit.set_defaults(run=run.fit)
+
+    backtest = commands.add_parser(
+        "backtest", help="walk-forward forecasts of prices, their skill and a trading simulation",
+        description="Forecast DATA's returns from every origin from --start on, refitting on earlier "
+                    "rows only; score the forecasts against the random walk; trade their signs, "
+                    "filled after the signal's bar. Writes forecasts.csv, equity.csv, trades.csv, "
+                    "stats.json and config.yaml to --out, a folder that must not exist yet.")
+    backtest.add_argument("data", metavar="DATA", help=DATA_HELP)
+    backtest.add_argument("--out", required=True, help="run folder to write")
+    backtest.add_argument("--config", help="YAML file with model settings; flags override it")
+    backtest.add_argument("--target", help="the price column (default: Adj Close, or the only column)")
+    backtest.add_argument("--covariates", help="past covariate column(s), comma-separated (default: none)")
+    add_read_options(backtest)
+    add_model_options(backtest, BACKTEST_DEFAULTS)
+    backtest.add_argument("--returns", choices=["log", "simple", "none"], default="log",
+                          help="forecast log or simple returns of the prices, or the prices (default: log)")
+    backtest.add_argument("--start", default="0.5",
+                          help="first forecast: a date, a row number, or a fraction of the rows (default: 0.5)")
+    backtest.add_argument("--step", type=int, default=1, help="rows between origins (default: 1)")
+    backtest.add_argument("--refit-every", type=int,
+                          help="refit every N rows on the rows before (default: fit once, before --start)")
+    backtest.add_argument("--window", choices=["expanding", "sliding"], default="expanding",
+                          help="train on every earlier row, or on the last --train-length (default: expanding)")
+    backtest.add_argument("--train-length", type=int, help="rows of a sliding window")
+    backtest.add_argument("--strategy", choices=["long-only", "long-short"], default="long-only",
+                          help="default: long-only")
+    backtest.add_argument("--execution", choices=["next-close", "next-open"], default="next-close",
+                          help="fill at the bar after the signal's: its close or its open (needs Open "
+                               "and Close columns) (default: next-close)")
+    backtest.add_argument("--threshold", type=float, default=0.0,
+                          help="trade only forecast returns beyond this (default: 0)")
+    backtest.add_argument("--cost-bps", type=float, default=5.0,
+                          help="cost in basis points of each unit of turnover (default: 5)")
+    backtest.add_argument("--slippage-bps", type=float, default=0.0, help="default: 0")
+    backtest.add_argument("--quiet", action="store_true", help="no progress output at all")
+    backtest.set_defaults(run=run_backtest)
 
     predict = commands.add_parser("predict", help="forecast from the end of DATA with a saved model",
                                   description="Forecast the model's horizon from the end of DATA, read "
@@ -105,6 +126,29 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--interval", default="1d", choices=["1d"], help="bar size (daily only)")
     fetch.set_defaults(run=data.fetch)
     return parser
+
+
+def add_model_options(parser: argparse.ArgumentParser, defaults: dict | None = None) -> None:
+    """The model, training and device flags of fit and backtest (``defaults``: the command's own,
+    shown in the help where they differ from the registry's)."""
+    default = {**FIT_DEFAULTS, **(defaults or {})}
+    parser.add_argument("--model", choices=list(MODELS), help=f"default: {default['model']}")
+    parser.add_argument("--head", choices=HEADS, help=f"default: {default['head']}")
+    parser.add_argument("--horizon", type=int, help=f"steps to forecast (default: {default['horizon']})")
+    parser.add_argument("--lookback", type=int, help=f"steps the model reads (default: {default['lookback']})")
+    parser.add_argument("--quantiles", help="levels such as 0.1,0.9; the median is always added "
+                                            "(default: point forecasts)")
+    parser.add_argument("--season", type=int, help="season length, for seasonal-naive (default: none)")
+    parser.add_argument("--max-epochs", type=int, help=f"default: {default['max_epochs']}")
+    parser.add_argument("--batch-size", type=int, help=f"default: {default['batch_size']}")
+    parser.add_argument("--lr", type=float, help="learning rate (default: the model's)")
+    parser.add_argument("--patience", type=int,
+                        help=f"early-stopping patience in epochs (default: {default['patience']})")
+    parser.add_argument("--val", type=float,
+                        help=f"share of the rows for validation (default: {default['val']})")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: auto")
+    parser.add_argument("--seed", type=int, help=f"default: {default['seed']}")
+    add_threads(parser)
 
 
 def add_column_options(parser: argparse.ArgumentParser) -> None:

@@ -57,6 +57,18 @@ class Simulation:
     buy_and_hold_equity: pd.Series
 
 
+def expected_returns(forecasts: pd.DataFrame, kind: Literal["log", "simple", "none"]) -> pd.DataFrame:
+    """Bars (each origin, the bar whose close the forecast saw) x series: the first step's
+    forecast as a return. ``kind`` says what the backtest forecast: log or simple returns (taken
+    as they are; their signs agree), or prices (the forecast over the last price, less one)."""
+    first = forecasts[forecasts["step"] == 1]
+    if first.duplicated(["origin", "series"]).any():
+        raise ValueError("one target per series: a backtest to trade forecasts a single price column")
+    value = first["forecast"] if kind != "none" else first["forecast"] / first["naive"] - 1
+    return (pd.DataFrame({"origin": first["origin"], "series": first["series"], "value": value})
+            .pivot(index="origin", columns="series", values="value"))
+
+
 def signals(forecasts: pd.DataFrame, strategy: Literal["long-only", "long-short"] = "long-only",
             threshold: float = 0.0, volatility: pd.DataFrame | None = None, cap: float = 1.0) -> pd.DataFrame:
     """Target exposure per bar (rows) and ticker (columns) from forecast returns: long when the
@@ -134,15 +146,18 @@ def simulate(closes: pd.DataFrame, exposure: pd.DataFrame, execution: Execution 
 
 
 def periods_per_year_of(index: pd.Index) -> int:
-    """Bars a year for a DatetimeIndex's frequency (252 for daily bars); a ValueError otherwise."""
-    freq = getattr(index, "freqstr", None) or (pd.infer_freq(index) if len(index) > 2 else None)
-    if freq is None and isinstance(index, pd.DatetimeIndex) and len(index) > 2:
-        gap = pd.Series(index).diff().median()
-        freq = "D" if pd.Timedelta(hours=20) <= gap <= pd.Timedelta(days=4) else None
-    base = (freq or "").split("-")[0].lstrip("0123456789")
-    if base not in PERIODS_PER_YEAR:
-        raise ValueError(f"cannot tell bars a year from frequency {freq!r}; pass periods_per_year")
-    return PERIODS_PER_YEAR[base]
+    """Bars a year for a DatetimeIndex: from its frequency, else from the median gap between bars
+    (a day or a few, as between trading sessions: 252); a ValueError when neither tells."""
+    base = (getattr(index, "freqstr", None) or "").split("-")[0].lstrip("0123456789")
+    if base in PERIODS_PER_YEAR:
+        return PERIODS_PER_YEAR[base]
+    if isinstance(index, pd.DatetimeIndex) and len(index) > 2:
+        days = pd.Series(index).diff().median() / pd.Timedelta(days=1)
+        for low, high, periods in ((0.8, 4.5, 252), (6, 8, 52), (27, 32, 12), (88, 93, 4), (360, 367, 1)):
+            if low <= days <= high:
+                return periods
+    raise ValueError(f"cannot tell bars a year from the timestamps ({base or 'no frequency'}); "
+                     "pass periods_per_year")
 
 
 def statistics(returns: pd.Series, positions: pd.DataFrame, turnover: pd.Series,

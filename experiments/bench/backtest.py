@@ -1,0 +1,163 @@
+"""Backtest speed: ours beside Darts on the same work, the DenseNet-LSTM's refit cost, and how the
+time grows with tickers and origins.
+
+    FORECAST_DATA_DIR=../shared/datasets python experiments/bench/backtest.py \
+        [--threads 2] [--parts darts,densenet,tickers] [--tickers 1,10,40]
+
+1. AAPL 2015-2020 log returns, DLinear L=60 H=1, origins from row 504 (754 origins):
+   (a) fit once (5 epochs) then forecast every origin; (b) refit every 63 rows with 5 epochs.
+   Darts (the optional ``bench`` extra) does the same in the same process: DLinearModel,
+   historical_forecasts(retrain=False | 63). Neither side validates (val=0 for ours).
+2. The DenseNet-LSTM (registry defaults, direct head, L=60, H=1) on AAPL, refit every 63 rows:
+   wall time and the share spent in refits vs forecasting.
+3. Ridge and DLinear over 1, 10 and 40 tickers in one call; and 1 ticker with origins every 1, 2, 4 rows.
+
+Writes experiments/results/backtest_speed.md (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from provenance import header, sha256  # noqa: E402
+
+import forecast  # noqa: E402
+from forecast.data.registry import data_dir, read_data  # noqa: E402
+from forecast.data.returns import to_returns  # noqa: E402
+
+TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
+           "MCD MMM MRK MSFT NEE NKE NVDA ORCL PEP PFE SPG T UNH V VZ WFC WMT XOM").split()
+START, REFIT = 504, 63
+
+
+def returns(tickers) -> forecast.data.SeriesData:
+    return to_returns(read_data("stocks:" + ",".join(tickers), target=["Adj Close"], covariates=[]), "log")
+
+
+def ours(model: str, data, refit_every, **settings) -> tuple[float, int]:
+    """Wall seconds and origins of one backtest call without validation."""
+    clock = time.perf_counter()
+    result = forecast.Forecaster(model=model, lookback=60, horizon=1, accelerator="cpu", **settings).backtest(
+        data, start=START, refit_every=refit_every, val=0.0)
+    return time.perf_counter() - clock, len(result.forecasts)
+
+
+def darts_runs(values: np.ndarray) -> dict:
+    """Darts' DLinearModel on the same returns: (a) fit, then forecast every origin; (b) refits."""
+    from darts import TimeSeries
+    from darts.models import DLinearModel
+
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    series = TimeSeries.from_values(values.astype(np.float32))
+    trainer = {"accelerator": "cpu", "enable_progress_bar": False, "logger": False,
+               "enable_model_summary": False, "enable_checkpointing": False}
+
+    def model():
+        return DLinearModel(input_chunk_length=60, output_chunk_length=1, n_epochs=5, random_state=0,
+                            pl_trainer_kwargs=trainer)
+
+    result = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = model()
+        clock = time.perf_counter()
+        fitted.fit(series[:START], verbose=False)
+        result["a_fit"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        once = fitted.historical_forecasts(series, start=START, forecast_horizon=1, stride=1, retrain=False,
+                                           verbose=False, last_points_only=True)
+        result["a_forecast"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        refits = model().historical_forecasts(series, start=START, forecast_horizon=1, stride=1,
+                                              retrain=REFIT, verbose=False, last_points_only=True)
+        result["b"] = time.perf_counter() - clock
+    result["a_origins"], result["b_origins"] = len(once), len(refits)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--parts", default="darts,densenet,tickers")
+    parser.add_argument("--tickers", default="1,10,40")
+    parser.add_argument("--out", default="experiments/results/backtest_speed.md")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    parts = args.parts.split(",")
+    wall = time.perf_counter()
+    aapl = returns(["AAPL"])
+    lines = []
+    if "darts" in parts:
+        fit_once = forecast.Forecaster(model="dlinear", lookback=60, horizon=1, max_epochs=5, accelerator="cpu")
+        clock = time.perf_counter()
+        a = fit_once.backtest(aapl, start=START, refit_every=False, val=0.0)
+        a_wall = time.perf_counter() - clock
+        clock = time.perf_counter()
+        b = fit_once.backtest(aapl, start=START, refit_every=REFIT, val=0.0)
+        b_wall = time.perf_counter() - clock
+        try:
+            import darts
+            theirs, version = darts_runs(aapl.frames["AAPL"]["Adj Close"].to_numpy()), darts.__version__
+        except ImportError:
+            theirs, version = None, "not installed (pip install -e '.[bench]')"
+        lines += ["## DLinear L=60 H=1 on AAPL log returns, ours beside Darts", "",
+                  f"Darts {version}; both 5 epochs, batch 32, no validation, CPU, {args.threads} threads.", "",
+                  "| work | ours (s) | Darts (s) | ours / Darts |", "|---|---|---|---|"]
+        rows = [("(a) fit once: the fit", a.folds["fit_seconds"].sum(), theirs and theirs["a_fit"]),
+                (f"(a) fit once: forecasting {len(a.forecasts)} origins", a.folds["forecast_seconds"].sum(),
+                 theirs and theirs["a_forecast"]),
+                ("(a) whole call, fit included", a_wall, theirs and theirs["a_fit"] + theirs["a_forecast"]),
+                (f"(b) refit every {REFIT} rows ({len(b.folds)} fits), {len(b.forecasts)} origins", b_wall,
+                 theirs and theirs["b"])]
+        for label, mine, other in rows:
+            ratio = f"{mine / other:.2f}" if other else "-"
+            lines.append(f"| {label} | {mine:.3f} | {other:.3f} | {ratio} |" if other else f"| {label} | {mine:.3f} | - | - |")
+        if theirs:
+            lines += ["", f"Darts forecast {theirs['a_origins']} and {theirs['b_origins']} origins."]
+    if "densenet" in parts:
+        model = forecast.Forecaster(model="densenet-lstm", lookback=60, horizon=1, head="direct", accelerator="cpu")
+        clock = time.perf_counter()
+        result = model.backtest(aapl, start=START, refit_every=REFIT)
+        seconds = time.perf_counter() - clock
+        fits, forecasting = result.folds["fit_seconds"].sum(), result.folds["forecast_seconds"].sum()
+        epochs = [m.training_metrics_.get("epochs", 0) for m in result.models]
+        lines += ["", "## DenseNet-LSTM on AAPL, refit every 63 rows (registry defaults, direct head, L=60, H=1)", "",
+                  f"- {len(result.folds)} fits ({min(epochs)}-{max(epochs)} epochs each, early stopping on the last "
+                  f"20 % of each fit's rows), {len(result.forecasts)} origins",
+                  f"- wall {seconds:.1f} s: refits {fits:.1f} s ({100 * fits / seconds:.0f} %), forecasting "
+                  f"{forecasting:.2f} s ({100 * forecasting / seconds:.1f} %), the rest reading and bookkeeping"]
+    if "tickers" in parts:
+        lines += ["", "## Growth with tickers and origins (fit once, then forecast; refit every 63 rows)", "",
+                  "| model | tickers | origins | fit once (s) | refit every 63 (s) |", "|---|---|---|---|---|"]
+        for count in [int(n) for n in args.tickers.split(",")]:
+            data = returns(TICKERS[:count])
+            for name, settings in (("linear", {}), ("dlinear", {"max_epochs": 5})):
+                once, origins = ours(name, data, False, **settings)
+                refit, _ = ours(name, data, REFIT, **settings)
+                lines.append(f"| {name} | {count} | {origins} | {once:.2f} | {refit:.2f} |")
+        for step in (1, 2, 4):
+            clock = time.perf_counter()
+            result = forecast.Forecaster(model="linear", lookback=60, horizon=1).backtest(
+                aapl, start=START, step=step, refit_every=REFIT, val=0.0)
+            lines.append(f"| linear, step {step} | 1 | {len(result.forecasts)} | | {time.perf_counter() - clock:.2f} |")
+    path = Path(data_dir()) / "stocks" / "daily" / "AAPL.csv"
+    command = f"python experiments/bench/backtest.py --threads {args.threads} --parts {args.parts} --tickers {args.tickers}"
+    report = (f"# Backtest speed\n\n{header(command, data=f'stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}', seed=0, wall_time=f'{time.perf_counter() - wall:.0f} s')}\n\n"
+              + "\n".join(lines) + "\n")
+    print(report)
+    Path(args.out).write_text(report)
+
+
+if __name__ == "__main__":
+    main()
