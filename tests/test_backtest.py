@@ -26,6 +26,7 @@ def tiny(model: str, **settings) -> forecast.Forecaster:
                                head="direct", hidden_size=8, **settings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["linear", "densenet-lstm"])
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=40, max_value=ROWS - 3), shift=st.floats(min_value=-50, max_value=50).filter(lambda v: abs(v) > 0.1))
