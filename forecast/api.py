@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -54,11 +55,13 @@ class Forecaster:
     ``patience`` epochs without validation improvement before stopping (None: never);
     ``accelerator``, ``devices``, ``strategy``, ``precision`` as Lightning's Trainer takes them
     (``devices=2, strategy="ddp"`` shards the windows); ``deterministic`` kernels (None: on the
-    CPU), set for the fit only; ``seed``; ``log_dir`` for CSV logs and checkpoints; ``progress``
+    CPU), set for the fit only; ``seed``; ``log_dir`` for logs and checkpoints, written by
+    ``logger`` "csv" or "tensorboard" (losses, learning rate, validation metrics and a forecast
+    figure per epoch; needs the ``tensorboard`` extra); ``progress``
     shows progress bars; ``verbose`` lets Lightning's messages and warnings through.
 
     Fitted state ends in ``_``: ``network_``, ``schema_``, ``scalers_``, ``data_`` (the fitted
-    DataModule), ``notes_``, ``training_metrics_``.
+    DataModule), ``notes_``, ``training_metrics_``, ``fit_seconds_``.
     """
 
     def __init__(self, model: str = D["model"], lookback: int = D["lookback"],
@@ -77,7 +80,8 @@ class Forecaster:
                  teacher_forcing: float = D["teacher_forcing"], patience: int | None = D["patience"],
                  accelerator: str = "auto", devices: int | str = 1, strategy: str = "auto",
                  precision: str | None = None, deterministic: bool | None = None,
-                 seed: int = D["seed"], log_dir: str | None = None, progress: bool = False,
+                 seed: int = D["seed"], log_dir: str | None = None, logger: str = "csv",
+                 progress: bool = False,
                  verbose: bool = False):
         for name, value in locals().items():
             if name != "self":
@@ -109,6 +113,7 @@ class Forecaster:
         from forecast.training.fit import train_network
         from forecast.training.seeding import seed_everything
 
+        started = time.perf_counter()
         settings = self._settings()
         seed_everything(settings["seed"])
         series = self.read(data, **read_options)
@@ -129,7 +134,8 @@ class Forecaster:
             options = {key: settings[key] for key in (
                 "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "max_epochs",
                 "patience", "accelerator",
-                "devices", "strategy", "precision", "deterministic", "log_dir", "progress", "verbose")}
+                "devices", "strategy", "precision", "deterministic", "log_dir", "logger", "progress",
+                "verbose")}
             trained = train_network(network, module, loss="quantile" if settings["quantiles"]
                                     else settings["loss"], resume_from=resume_from and str(resume_from),
                                     **options)
@@ -141,6 +147,7 @@ class Forecaster:
             if check["mse"] >= check["naive_mse"]:
                 self.notes_.append(f"{settings['model']} does not beat the naive forecast on "
                                    f"validation (MSE {check['mse']:.5g}, naive {check['naive_mse']:.5g})")
+        self.fit_seconds_ = time.perf_counter() - started
         return self
 
     def predict(self, data=None, future: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
@@ -198,6 +205,17 @@ class Forecaster:
 
         return backtest(self, data, start=start, step=step, refit_every=refit_every, window=window,
                         train_length=train_length, val=val, progress=progress, **read_options)
+
+    def report(self, out: str | os.PathLike, data=None, source: str | None = None, **read_options) -> Path:
+        """Write ``out``/report.html (self-contained) and report.md with its images: errors of the
+        windows after the training rows (of ``data``, or of the fitted data) beside the naive
+        forecast, drift and the ridge, plots, and per-variable and calendar errors. ``source``
+        names the data in the header (default: the data's own name)."""
+        from forecast.evaluation.report import fit_report, write_report
+
+        self._check_fitted()
+        series = self.schema_.read(data, **read_options) if data is not None else None
+        return write_report(fit_report(self, series, source=source), out)
 
     def read(self, data, **read_options):
         """``data`` (a path, DataFrame, SeriesData or dataset name) read as :meth:`fit` reads it:

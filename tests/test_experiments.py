@@ -45,3 +45,20 @@ def test_ablation_runs_and_compares_with_ridge_and_base(tmp_path, data_dir):
     report = out.read_text()
     assert "| ridge | closed form, look-back 336 | 0.3702 | 0.3915 |" in report
     assert "- no-highway: seed 0: " in report and "sha256 f18de3ad269cef59" in report
+
+
+def test_stocks_backtest_reports_skill_and_portfolios(tmp_path, data_dir):
+    out = tmp_path / "stocks.md"
+    done = run("experiments/stocks/run.py", "--models", "linear,naive", "--tickers", "AAPL,KO", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out.read_text()
+    assert "| linear | " in report and "| buy-and-hold | " in report and "754 origins each" in report
+    assert "BH " in report and "sha256 9630a128e6f227f2" in report
+
+
+def test_backtest_bench_runs_beside_darts_or_says_it_is_missing(tmp_path, data_dir):
+    out = tmp_path / "speed.md"
+    done = run("experiments/bench/backtest.py", "--parts", "darts", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out.read_text()
+    assert "(b) refit every 63 rows (12 fits), 754 origins" in report

@@ -46,12 +46,17 @@ def backtest(args: argparse.Namespace) -> None:
         results = _run(model_data, prices, target, settings, options, quiet=args.quiet)
         results["stats"]["wall_seconds"] = round(time.perf_counter() - started, 2)
         _write(scratch, results, settings, options, args.data)
+        if args.report:
+            from forecast.evaluation.report import backtest_report, write_report
+
+            write_report(backtest_report(scratch), scratch)
         os.replace(scratch, out)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     _summary(results["stats"])
-    print(f"wrote {out}/forecasts.csv, equity.csv, trades.csv, stats.json, config.yaml", file=sys.stderr)
+    print(f"wrote {out}/forecasts.csv, equity.csv, trades.csv, stats.json, config.yaml"
+          + (", report.html, report.md" if args.report else ""), file=sys.stderr)
 
 
 def _backtest_options(args: argparse.Namespace) -> dict:
@@ -144,7 +149,7 @@ def _run(model_data, prices, target: str, settings: dict, options: dict, quiet: 
                       "notes": model_data.notes}}
     equity = pd.DataFrame({"strategy": trading.equity, "buy_and_hold": trading.buy_and_hold_equity,
                            "strategy_return": trading.returns}).rename_axis("time")
-    return {"forecasts": frame, "equity": equity, "trades": trading.trades, "stats": stats}
+    return {"forecasts": frame, "equity": equity, "trades": trading.trades, "stats": stats, "target": target}
 
 
 def _write(folder: Path, results: dict, settings: dict, options: dict, source: str) -> None:
@@ -154,7 +159,7 @@ def _write(folder: Path, results: dict, settings: dict, options: dict, source: s
     results["equity"].to_csv(folder / "equity.csv")
     results["trades"].to_csv(folder / "trades.csv", index=False)
     (folder / "stats.json").write_text(json.dumps(results["stats"], indent=2, default=str))
-    config = {**settings, **{f"backtest_{k}": v for k, v in options.items()}}
+    config = {**settings, "target": [results["target"]], **{f"backtest_{k}": v for k, v in options.items()}}
     (folder / "config.yaml").write_text(f"# forecast backtest {source}\n{yaml.safe_dump(config, sort_keys=False)}")
 
 

@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(fit)
     fit.add_argument("--test", type=float,
                      help=f"share of the rows held out for testing (default: {FIT_DEFAULTS['test']})")
+    fit.add_argument("--logger", choices=["csv", "tensorboard"],
+                     help="training logs under --out/logs: CSV, or TensorBoard event files with losses, "
+                          "learning rate, validation metrics and a forecast figure per epoch (needs the "
+                          "tensorboard extra) (default: csv)")
+    fit.add_argument("--report", action="store_true",
+                     help="also write report.html and report.md (errors beside the baselines, plots)")
     fit.add_argument("--quiet", action="store_true", help="no progress output at all")
     fit.set_defaults(run=run.fit)
 
@@ -72,8 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--cost-bps", type=float, default=5.0,
                           help="cost in basis points of each unit of turnover (default: 5)")
     backtest.add_argument("--slippage-bps", type=float, default=0.0, help="default: 0")
+    backtest.add_argument("--report", action="store_true",
+                          help="also write report.html and report.md (skill, equity, drawdowns, trades)")
     backtest.add_argument("--quiet", action="store_true", help="no progress output at all")
     backtest.set_defaults(run=run_backtest)
+
+    report = commands.add_parser("report", help="write report.html and report.md for a run folder",
+                                 description="Write RUN_DIR/report.html (one self-contained file) and "
+                                             "RUN_DIR/report.md with report_files/ for a folder written by "
+                                             "`forecast fit` or `forecast backtest`.")
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    add_threads(report)
+    report.set_defaults(run=use.report)
 
     predict = commands.add_parser("predict", help="forecast from the end of DATA with a saved model",
                                   description="Forecast the model's horizon from the end of DATA, read "
@@ -95,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--all-windows", action="store_true",
                           help="score every window, the training ones too (labelled in-sample)")
+    evaluate.add_argument("--report", metavar="DIR",
+                          help="also write DIR/report.html and DIR/report.md for these windows")
     add_read_options(evaluate)
     add_threads(evaluate)
     evaluate.set_defaults(run=use.evaluate)

@@ -26,7 +26,7 @@ def fit(args: argparse.Namespace) -> None:
     data = read_data(args.data, target=settings["target"], covariates=columns or None,
                      min_rows=settings["lookback"] + settings["horizon"], **read_options(settings))
     train_and_write(data, settings, out, quiet=args.quiet, source=args.data, config_path=args.config,
-                    resume=args.resume)
+                    resume=args.resume, report=args.report)
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -87,7 +87,7 @@ def last_checkpoint(out: Path) -> Path:
 
 def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
                     config_path: str | None = None, split=None, summary: bool = True,
-                    resume: bool = False) -> dict:
+                    resume: bool = False, report: bool = False) -> dict:
     """Fit, evaluate model and naive on val and test, and write the run folder all at once.
     The work happens in a scratch folder beside ``out``, renamed to ``out`` when complete; an
     interrupted run leaves it, with its last epoch's checkpoint, for ``resume``."""
@@ -107,7 +107,8 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
             quantiles=settings["quantiles"], season=settings["season"],
             max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
             patience=settings["patience"], accelerator=accelerator, seed=settings["seed"],
-            log_dir=str(scratch / "logs"), progress=not quiet and sys.stderr.isatty())
+            log_dir=str(scratch / "logs"), logger=settings.get("logger", "csv"),
+            progress=not quiet and sys.stderr.isatty())
         resume_from = last_checkpoint(out) if resume else None
         if split is None:
             model.fit(data, val=settings["val"], test=settings["test"], resume_from=resume_from)
@@ -124,8 +125,11 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
         model.save(scratch / "model.pt")
         write_atomically(scratch / "metrics.json", lambda p: Path(p).write_text(json.dumps(metrics, indent=2)))
         header = f"# forecast fit {source}" + (f" --config {config_path}" if config_path else "")
+        header += f"\n# wall time {model.fit_seconds_:.1f} s"
         config = f"{header}\n{yaml.safe_dump(settings, sort_keys=False)}"
         write_atomically(scratch / "config.yaml", lambda p: Path(p).write_text(config))
+        if report:
+            model.report(scratch, source=source)
         os.replace(scratch, out)
     except KeyboardInterrupt:
         raise  # the scratch folder stays, to be continued with --resume
@@ -135,5 +139,6 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
         raise
     if summary:
         print(metrics_table(metrics, settings["model"]))
-        print(f"wrote {out}/model.pt, metrics.json, config.yaml", file=sys.stderr)
+        print(f"wrote {out}/model.pt, metrics.json, config.yaml" + (", report.html, report.md" if report else ""),
+              file=sys.stderr)
     return metrics

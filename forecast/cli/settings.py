@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from forecast.errors import DataError
-from forecast.models.registry import DEFAULTS, HEADS, MODELS
+from forecast.models.registry import DEFAULTS, HEADS, LOGGERS, MODELS
 
 MAX_EPOCHS_VARIABLE = "FORECAST_MAX_EPOCHS"  # caps every training run (README tests use it)
 READ_OPTIONS = ("time_col", "id_col", "freq", "fill", "duplicates", "sort", "dayfirst",
@@ -19,15 +19,15 @@ FIT_DEFAULTS = {
     **{key: None for key in READ_OPTIONS}, "sort": False, "dayfirst": False,
     **{key: DEFAULTS[key] for key in ("model", "head", "horizon", "lookback", "quantiles", "season",
                                       "max_epochs", "batch_size", "patience", "val", "test", "seed")},
-    "lr": None, "device": "auto", "threads": None,
+    "lr": None, "device": "auto", "threads": None, "logger": "csv",
 }
 WHOLE = ("horizon", "lookback", "max_epochs", "batch_size", "season", "patience", "seed", "threads")
 NUMBER = ("lr", "val", "test")
-TEXT = ("model", "head", "device", "time_col", "id_col", "freq", "fill", "duplicates",
+TEXT = ("model", "head", "device", "logger", "time_col", "id_col", "freq", "fill", "duplicates",
         "date_format", "date_unit", "decimal", "exchange")
 COLUMNS = ("target", "covariates", "future_covariates")
 SWITCHES = ("sort", "dayfirst")
-CHOICES = {"model": tuple(MODELS), "head": HEADS, "device": ("auto", "cpu", "cuda"),
+CHOICES = {"model": tuple(MODELS), "head": HEADS, "device": ("auto", "cpu", "cuda"), "logger": LOGGERS,
            "fill": ("ffill", "interpolate"), "duplicates": ("error", "drop", "keep"),
            "date_unit": ("s", "ms", "us", "ns")}
 
@@ -120,6 +120,11 @@ def _check_together(settings: dict) -> None:
     val, test = settings["val"], settings["test"]
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise DataError("--val and --test must be shares of the rows whose sum is below 1")
+    if settings["logger"] == "tensorboard":
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise DataError("--logger tensorboard needs TensorBoard: pip install 'densenet-forecast[tensorboard]'")
     if settings["device"] == "cuda":
         import torch
 

@@ -29,6 +29,9 @@ def evaluate(args: argparse.Namespace) -> None:
     set_threads(args.threads)
     model = _load(args.model)
     result = model.evaluate(args.data, in_sample=args.all_windows, **read_options(args))
+    if args.report:
+        path = model.report(args.report, data=args.data, **read_options(args))
+        print(f"wrote {path} and report.md", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -38,6 +41,18 @@ def evaluate(args: argparse.Namespace) -> None:
     for sid, scores in result.get("series", {}).items():
         print(f"series {sid}: windows {scores['windows']}, mse {scores['mse']:.5g}, "
               f"mae {scores['mae']:.5g}, naive mse {scores['naive_mse']:.5g}")
+
+
+def report(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from forecast.errors import DataError
+    from forecast.evaluation.report import report_run
+
+    set_threads(args.threads)
+    if not Path(args.run_dir).is_dir():
+        raise DataError(f"{args.run_dir}: no such run folder")
+    print(f"wrote {report_run(args.run_dir)} and report.md", file=sys.stderr)
 
 
 def set_threads(threads: int | None) -> None:

@@ -83,7 +83,7 @@ def backtest(forecaster: Forecaster, data, start: float | int | str | pd.Timesta
         clock = time.perf_counter()
         model = type(forecaster)(**settings).fit(training, val=val)
         fitted = time.perf_counter() - clock
-        frame = _forecast(model, series, origins)
+        frame = forecasts_at(model, series, origins)
         frame.insert(0, "fold", number)
         forecasts.append(frame)
         if not models:
@@ -175,8 +175,9 @@ def _training_rows(series: SeriesData, cut, train_length: int | None) -> SeriesD
     return replace(series, frames=frames)
 
 
-def _forecast(model: Forecaster, series: SeriesData, origins: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Every origin of a fold in one batched pass of the fold's model, as tidy rows."""
+def forecasts_at(model: Forecaster, series: SeriesData, origins: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Tidy rows of a fitted model's forecasts at ``origins`` (per series id, the rows of the first
+    forecast step), all in one batched pass. Columns as :class:`Backtest`'s forecasts, less ``fold``."""
     settings = model.get_params()
     whole = {sid: Split(0, 0, n) for sid, n in series.lengths().items()}
     module = model.schema_.module(series, whole, settings, model.scalers_)

@@ -57,6 +57,7 @@ DEFAULTS: dict = {
 HEADS = ("seq2seq", "direct", "flatten")
 SCHEDULES = ("cosine", "onecycle", "none")
 HIGHWAYS = ("ridge", "learned", None)
+LOGGERS = ("csv", "tensorboard")
 
 
 def quantile_levels(quantiles) -> list[float]:
@@ -92,6 +93,13 @@ def resolve(params: dict) -> dict:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {settings['schedule']!r}")
     if not 0 <= settings["warmup"] < 1:
         raise ValueError(f"warmup is a share of the training steps in [0, 1), not {settings['warmup']!r}")
+    if settings.get("logger", "csv") not in LOGGERS:
+        raise ValueError(f"logger must be 'csv' or 'tensorboard', not {settings['logger']!r}")
+    if settings.get("logger") == "tensorboard":
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ValueError("logger='tensorboard' needs TensorBoard: pip install 'densenet-forecast[tensorboard]'")
     if settings["highway"] not in HIGHWAYS:
         raise ValueError(f"highway must be 'ridge', 'learned' or None, not {settings['highway']!r}")
     if settings["quantiles"]:

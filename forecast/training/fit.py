@@ -33,12 +33,14 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                   max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
-                  progress: bool = False, verbose: bool = False,
+                  logger: str = "csv", progress: bool = False, verbose: bool = False,
                   resume_from: str | None = None) -> Trained:
     """Train ``network`` on ``data``'s training windows with a Lightning Trainer, which is handed
     the DataModule itself (so DDP shards it). Early stopping and checkpoint selection watch the
     validation loss; without validation windows, training runs all ``max_epochs`` and says so in
-    the notes. ``log_dir`` keeps the last epoch's checkpoint (``checkpoints/last.ckpt``);
+    the notes. ``log_dir`` keeps the last epoch's checkpoint (``checkpoints/last.ckpt``) and the
+    ``logger``'s files ("csv", or "tensorboard": losses, learning rate, validation metrics and a
+    forecast figure per epoch);
     ``resume_from`` such a file continues that run where it stopped. Lightning's output and its
     process-wide switches stay inside this call.
     """
@@ -54,7 +56,7 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
         trainer = make_trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
                                strategy=strategy, precision=precision,
                                patience=patience, validation=has_val,
-                               log_dir=log_dir or scratch, progress=progress,
+                               log_dir=log_dir or scratch, logger=logger, progress=progress,
                                deterministic=deterministic)
         _fit(trainer, module, data, resume_from)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -83,7 +83,9 @@ class ForecastingModule(L.LightningModule):
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at epoch {self.current_epoch}, "
                                      f"step {self.global_step}; lower the learning rate or check the data")
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["y"]))
+        # the epoch's mean, logged once an epoch: small datasets have fewer steps than a logging interval
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(batch["y"]),
+                 sync_dist=True)
         return loss
 
     def _evaluate(self, batch: dict[str, Tensor], part: str) -> None:

@@ -54,7 +54,12 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
     if log_dir is None:
         run_logger = False
     elif logger == "tensorboard":
-        run_logger = TensorBoardLogger(str(log_dir), name="", version="")
+        from lightning.pytorch.callbacks import LearningRateMonitor
+
+        from forecast.training.tensorboard import ForecastFigure
+
+        run_logger = TensorBoardLogger(str(log_dir), name="", version="", default_hp_metric=False)
+        callbacks += [LearningRateMonitor(logging_interval="epoch"), ForecastFigure()]
     else:
         run_logger = CSVLogger(str(log_dir), name="", version="")
     if deterministic is None:  # cuDNN's LSTM kernels have no deterministic variant
