@@ -4,7 +4,6 @@ real browser shows them without errors."""
 import base64
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

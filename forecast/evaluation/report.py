@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.evaluation.metrics import smape
-from forecast.evaluation.skill import diebold_mariano, directional_accuracy
+from forecast.evaluation.skill import diebold_mariano
 
 if TYPE_CHECKING:
     from forecast.api import Forecaster
