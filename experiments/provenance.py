@@ -49,3 +49,10 @@ def header(command: str, **facts) -> str:
              f"- python {platform.python_version()}, torch {torch.__version__}, commit {commit()}"]
     lines += [f"- {key.replace('_', ' ')}: {value}" for key, value in facts.items()]
     return "\n".join(lines)
+
+
+def publish(out: str | os.PathLike, report: str) -> None:
+    """Print a results file's text and write it to ``out`` (its folder made when missing)."""
+    print(report)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(report)

@@ -62,3 +62,14 @@ def test_backtest_bench_runs_beside_darts_or_says_it_is_missing(tmp_path, data_d
     assert done.returncode == 0, done.stderr[-2000:]
     report = out.read_text()
     assert "(b) refit every 63 rows (12 fits), 754 origins" in report
+
+
+@pytest.mark.parametrize("script, extra", [
+    ("experiments/reports/weather.py", ["--epochs", "1", "--lookback", "24", "--horizon", "6"]),
+    ("experiments/reports/stocks.py", ["--epochs", "1", "--tickers", "AAPL,KO"]),
+])
+def test_report_examples_write_a_report(tmp_path, data_dir, script, extra):
+    out = tmp_path / "report"
+    done = run(script, "--out", str(out), *extra)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "report.html").stat().st_size > 50_000 and (out / "report.md").is_file()

@@ -29,7 +29,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, sha256  # noqa: E402
+from provenance import header, publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data.registry import data_dir, read_data  # noqa: E402
@@ -157,8 +157,7 @@ def main() -> None:
     command = f"python experiments/bench/backtest.py --threads {args.threads} --parts {args.parts} --tickers {args.tickers}"
     report = (f"# Backtest speed\n\n{header(command, data=f'stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}', seed=0, wall_time=f'{time.perf_counter() - wall:.0f} s')}\n\n"
               + "\n".join(lines) + "\n")
-    print(report)
-    Path(args.out).write_text(report)
+    publish(args.out, report)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import lightning as L
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header  # noqa: E402
+from provenance import header, publish  # noqa: E402
 
 from forecast.data.images import DigitsDataModule  # noqa: E402
 from forecast.models.image import densenet_bc  # noqa: E402
@@ -79,8 +79,7 @@ def main() -> None:
     command = f"python experiments/image/run.py --epochs {args.epochs} --seed {args.seed}"
     report = (f"# DenseNet-BC vs ResNet-18 on digits\n\n{header(command, **facts)}\n\n"
               + "\n".join(rows) + "\n")
-    print(report)
-    Path(args.out).write_text(report)
+    publish(args.out, report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header, sha256  # noqa: E402
+from provenance import header, publish, sha256  # noqa: E402
 from run import run_cell, verdict  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
@@ -94,9 +94,7 @@ def main() -> None:
              "seeds": args.seeds, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
     report = (f"# Ablations of the DenseNet-LSTM, {args.dataset} H={args.horizon}\n\n"
               f"{header(command, **facts)}\n\n" + "\n".join(lines) + "\n")
-    print(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
+    publish(args.out, report)
 
 
 if __name__ == "__main__":

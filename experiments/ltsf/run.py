@@ -23,7 +23,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, sha256  # noqa: E402
+from provenance import header, publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
@@ -141,9 +141,7 @@ def main() -> None:
     report = (f"# LTSF protocol: look-back 336, every channel, every stride-1 test window\n\n"
               f"{header(command, **facts)}\n\nDenseNet-LSTM configuration ({CONFIG.relative_to(ROOT.parent)}):\n\n"
               f"```yaml\n{config}\n```\n\n" + "\n\n".join(sections) + "\n")
-    print(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
+    publish(args.out, report)
 
 
 def section(name: str, data, horizons: list[int], rows: list[str], cells: dict) -> str:

@@ -25,7 +25,7 @@ from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, sha256  # noqa: E402
+from provenance import header, publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data.registry import data_dir, read_data  # noqa: E402
@@ -123,9 +123,7 @@ def main() -> None:
                          "ridge alpha chosen on each fit's validation rows",
              "seed": args.seed, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
     report = f"# Stocks: walk-forward next-day returns against the random walk\n\n{header(command, **facts)}\n\n" + "\n".join(lines) + "\n"
-    print(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
+    publish(args.out, report)
 
 
 if __name__ == "__main__":
