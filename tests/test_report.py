@@ -130,3 +130,20 @@ def test_report_opens_in_a_real_browser_without_errors(stock_run, tmp_path):
     assert len(widths) >= 8 and all(width > 0 for width in widths)
     assert models == 3  # linear, naive (last value), random walk
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_fit_and_evaluate_write_reports_from_the_command_line(tmp_path, capsys):
+    t = np.arange(600)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=600, freq="h"),
+                          "y": 10 + np.sin(2 * np.pi * t / 24), "z": np.cos(2 * np.pi * t / 24)})
+    data = tmp_path / "two.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    assert main(["fit", str(data), "--model", "linear", "--horizon", "6", "--lookback", "24", "--quiet",
+                 "--report", "--out", str(run)]) == 0
+    markdown = (run / "report.md").read_text()
+    assert f"- data: {data}" in markdown and "- wall time: " in markdown and "MAE per variable" in markdown
+    assert "does not beat" not in markdown  # a ridge forecasts a clean daily cycle far better than naive
+    assert main(["evaluate", str(run / "model.pt"), str(data), "--report", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "report.html").is_file()
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
