@@ -51,8 +51,10 @@ def header(command: str, **facts) -> str:
     return "\n".join(lines)
 
 
-def publish(out: str | os.PathLike, report: str) -> None:
-    """Print a results file's text and write it to ``out`` (its folder made when missing)."""
+def publish(out: str | os.PathLike, title: str, command: str, facts: dict, body: str) -> None:
+    """A results file: its title, the header of its run (:func:`header`) and its body; printed,
+    and written to ``out`` (its folder made when missing)."""
+    report = f"# {title}\n\n{header(command, **facts)}\n\n{body.rstrip()}\n"
     print(report)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(report)

@@ -29,7 +29,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, publish, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data.registry import data_dir, read_data  # noqa: E402
@@ -155,9 +155,9 @@ def main() -> None:
             lines.append(f"| linear, step {step} | 1 | {len(result.forecasts)} | | {time.perf_counter() - clock:.2f} |")
     path = Path(data_dir()) / "stocks" / "daily" / "AAPL.csv"
     command = f"python experiments/bench/backtest.py --threads {args.threads} --parts {args.parts} --tickers {args.tickers}"
-    report = (f"# Backtest speed\n\n{header(command, data=f'stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}', seed=0, wall_time=f'{time.perf_counter() - wall:.0f} s')}\n\n"
-              + "\n".join(lines) + "\n")
-    publish(args.out, report)
+    facts = {"data": f"stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}", "seed": 0,
+             "wall time": f"{time.perf_counter() - wall:.0f} s"}
+    publish(args.out, "Backtest speed", command, facts, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.datamodule import SeriesDataModule  # noqa: E402
@@ -108,12 +108,9 @@ def main() -> None:
     checksums = ", ".join(f"{n} {sha256(dataset_path(n))[:16]}" for n in args.datasets.split(","))
     command = (f"python experiments/bench/train_speed.py --datasets {args.datasets} --threads "
                f"{args.threads} --windows {args.windows} --device {args.device}")
-    report = ("# DenseNet-LSTM training and inference speed\n\n"
-              + header(command, threads=args.threads, data=f"sha256 {checksums}",
-                       wall_time=f"{time.perf_counter() - wall:.0f} s")
-              + "\n\n" + "\n".join(rows) + "\n\nRatio > 1: ours is faster than the plain loop.\n")
-    Path(args.out).write_text(report)
-    print(report)
+    facts = {"threads": args.threads, "data": f"sha256 {checksums}", "wall time": f"{time.perf_counter() - wall:.0f} s"}
+    publish(args.out, "DenseNet-LSTM training and inference speed", command, facts,
+            "\n".join(rows) + "\n\nRatio > 1: ours is faster than the plain loop.")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 
 from forecast.data import SeriesDataModule, WindowSpec, load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path  # noqa: E402
@@ -155,11 +155,8 @@ def main() -> None:
              "peak memory": "RSS high-water mark above the start of the path, in a child process "
                             "(ours: from before building the arrays)",
              "seed": SEED, "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    report = (f"# Window throughput (Weather, L={LOOKBACK}, H={HORIZON}, batch {BATCH})\n\n"
-              f"{header('python experiments/bench/windows.py', **facts)}\n\n{table}\n")
-    print(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
+    publish(args.out, f"Window throughput (Weather, L={LOOKBACK}, H={HORIZON}, batch {BATCH})",
+            "python experiments/bench/windows.py", facts, table)
 
 
 if __name__ == "__main__":

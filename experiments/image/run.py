@@ -15,7 +15,7 @@ from pathlib import Path
 import lightning as L
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header, publish  # noqa: E402
+from provenance import publish  # noqa: E402
 
 from forecast.data.images import DigitsDataModule  # noqa: E402
 from forecast.models.image import densenet_bc  # noqa: E402
@@ -77,9 +77,7 @@ def main() -> None:
                        "5e-4, label smoothing 0.1, no augmentation",
              "seed": args.seed, "wall time": f"{time.perf_counter() - start:.0f} s"}
     command = f"python experiments/image/run.py --epochs {args.epochs} --seed {args.seed}"
-    report = (f"# DenseNet-BC vs ResNet-18 on digits\n\n{header(command, **facts)}\n\n"
-              + "\n".join(rows) + "\n")
-    publish(args.out, report)
+    publish(args.out, "DenseNet-BC vs ResNet-18 on digits", command, facts, "\n".join(rows))
 
 
 if __name__ == "__main__":

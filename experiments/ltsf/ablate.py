@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header, publish, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 from run import run_cell, verdict  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
@@ -92,9 +92,8 @@ def main() -> None:
                          f"{args.patience}), batch {args.batch_size}, every training window",
              "base": ", ".join(f"{k}={v}" for k, v in BASE.items()) + ", RevIN, other settings the registry's defaults",
              "seeds": args.seeds, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    report = (f"# Ablations of the DenseNet-LSTM, {args.dataset} H={args.horizon}\n\n"
-              f"{header(command, **facts)}\n\n" + "\n".join(lines) + "\n")
-    publish(args.out, report)
+    publish(args.out, f"Ablations of the DenseNet-LSTM, {args.dataset} H={args.horizon}", command, facts,
+            "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, publish, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
@@ -138,10 +138,9 @@ def main() -> None:
                          "is evaluated; LSTM-head models have RevIN and a linear highway started "
                          "from the ridge fitted in RevIN's normalization; every training window is used",
              "seeds": args.seeds, "device": device, "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    report = (f"# LTSF protocol: look-back 336, every channel, every stride-1 test window\n\n"
-              f"{header(command, **facts)}\n\nDenseNet-LSTM configuration ({CONFIG.relative_to(ROOT.parent)}):\n\n"
-              f"```yaml\n{config}\n```\n\n" + "\n\n".join(sections) + "\n")
-    publish(args.out, report)
+    body = (f"DenseNet-LSTM configuration ({CONFIG.relative_to(ROOT.parent)}):\n\n```yaml\n{config}\n```\n\n"
+            + "\n\n".join(sections))
+    publish(args.out, "LTSF protocol: look-back 336, every channel, every stride-1 test window", command, facts, body)
 
 
 def section(name: str, data, horizons: list[int], rows: list[str], cells: dict) -> str:

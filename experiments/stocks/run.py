@@ -25,7 +25,7 @@ from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from provenance import header, publish, sha256  # noqa: E402
+from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data.registry import data_dir, read_data  # noqa: E402
@@ -122,8 +122,7 @@ def main() -> None:
              "training": f"neural models up to {args.epochs} epochs, patience 3, batch 256, one seed; "
                          "ridge alpha chosen on each fit's validation rows",
              "seed": args.seed, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    report = f"# Stocks: walk-forward next-day returns against the random walk\n\n{header(command, **facts)}\n\n" + "\n".join(lines) + "\n"
-    publish(args.out, report)
+    publish(args.out, "Stocks: walk-forward next-day returns against the random walk", command, facts, "\n".join(lines))
 
 
 if __name__ == "__main__":
