@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--returns", choices=["log", "simple", "none"], default="log",
                           help="forecast log or simple returns of the prices, or the prices (default: log)")
     backtest.add_argument("--start", default="0.5",
-                          help="first forecast: a date, a row number, or a fraction of the rows (default: 0.5)")
+                          help="first forecast: a date, a row number, or a fraction of the rows; rows count "
+                               "in the forecast series (returns start one row after the prices) (default: 0.5)")
     backtest.add_argument("--step", type=int, default=1, help="rows between origins (default: 1)")
     backtest.add_argument("--refit-every", type=int,
                           help="refit every N rows on the rows before (default: fit once, before --start)")
