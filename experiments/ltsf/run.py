@@ -40,7 +40,7 @@ ROWS = {
     "LSTM": dict(model="lstm", head="direct", lr=1e-4),
     "ResNet1D-LSTM": dict(model="resnet-lstm", head="direct", lr=1e-4),
     "DenseNet2D-LSTM": dict(model="densenet2d-lstm", head="direct", lr=1e-4),
-    "DenseNet-LSTM (RevIN, direct head)": dict(model="densenet-lstm", head="direct", lr=1e-4),
+    "DenseNet-LSTM (RevIN and direct head)": dict(model="densenet-lstm", head="direct", lr=1e-4),
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
 }
 DETERMINISTIC = ("naive", "linear")  # one run says all: no seed changes them
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated names from ROWS")
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated names from ROWS (no name holds a comma)")
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--out", default="experiments/results/ltsf.md")
     args = parser.parse_args()
