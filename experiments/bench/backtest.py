@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
-from forecast.data.registry import data_dir, read_data  # noqa: E402
+from forecast.data.registry import read_data, stock_path  # noqa: E402
 from forecast.data.returns import to_returns  # noqa: E402
 
 TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
@@ -153,7 +153,7 @@ def main() -> None:
             result = forecast.Forecaster(model="linear", lookback=60, horizon=1).backtest(
                 aapl, start=START, step=step, refit_every=REFIT, val=0.0)
             lines.append(f"| linear, step {step} | 1 | {len(result.forecasts)} | | {time.perf_counter() - clock:.2f} |")
-    path = Path(data_dir()) / "stocks" / "daily" / "AAPL.csv"
+    path = stock_path("AAPL")
     command = f"python experiments/bench/backtest.py --threads {args.threads} --parts {args.parts} --tickers {args.tickers}"
     facts = {"data": f"stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}", "seed": 0,
              "wall time": f"{time.perf_counter() - wall:.0f} s"}

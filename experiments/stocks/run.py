@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
-from forecast.data.registry import data_dir, read_data  # noqa: E402
+from forecast.data.registry import read_data, stock_path  # noqa: E402
 from forecast.data.returns import to_returns  # noqa: E402
 from forecast.evaluation.skill import random_walk_skill  # noqa: E402
 from forecast.evaluation.trading import expected_returns, signals, simulate  # noqa: E402
@@ -116,7 +116,7 @@ def main() -> None:
         "Sharpe: mean over sample std (ddof 1) of daily returns times sqrt(252), risk-free rate 0; "
         "total return and drawdown over the same bars as buy-and-hold (from the first fill).",
     ]
-    path = Path(data_dir()) / "stocks" / "daily" / "AAPL.csv"
+    path = stock_path("AAPL")
     command = f"python experiments/stocks/run.py --models {args.models} --tickers {args.tickers} --epochs {args.epochs} --seed {args.seed}"
     facts = {"data": f"stocks/daily/<TICKER>.csv, e.g. AAPL sha256 {sha256(path)[:16]}",
              "training": f"neural models up to {args.epochs} epochs, patience 3, batch 256, one seed; "

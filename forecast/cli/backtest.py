@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from forecast.cli.run import check_out, scratch_folder
-from forecast.cli.settings import fit_settings, read_options
+from forecast.cli.settings import fit_settings, forecaster, read_options
 from forecast.cli.tables import number
 from forecast.cli.use import set_threads
 from forecast.errors import DataError
@@ -30,15 +30,7 @@ def backtest(args: argparse.Namespace) -> None:
     out = Path(args.out)
     check_out(out)
     set_threads(settings["threads"])
-    from forecast.data.registry import read_data
-
-    read = read_options(settings)
-    target = _target(args.data, settings["target"], read)
-    model_data = read_data(args.data, target=[target], covariates=settings["covariates"] or [],
-                           min_rows=settings["lookback"] + settings["horizon"] + 2, **read)
-    price_columns = [target] + [c for c in ("Open", "Close") if c != target] \
-        if options["execution"] == "next_open" else [target]
-    prices = read_data(args.data, target=price_columns, covariates=[], **read)
+    model_data, prices, target = _read(args.data, settings, options["execution"])
     started = time.perf_counter()
     scratch = scratch_folder(out)
     scratch.mkdir(parents=True)
@@ -91,36 +83,53 @@ def _start(text: str):
     return value
 
 
-def _target(data: str, target: list[str] | None, read: dict) -> str:
-    """The one price column a backtest trades: --target, else Adj Close, else the only column."""
-    if target:
-        if len(target) > 1:
-            raise DataError(f"--target: a backtest trades one price column, not {', '.join(target)}")
-        return target[0]
+def _read(data: str, settings: dict, execution: str):
+    """DATA read once: the model's series (the price column and any covariates), the prices to
+    trade (with Open and Close for next-open fills), and the price column's name: --target, else
+    Adj Close, else the only column."""
     from forecast.data.registry import read_data
 
-    columns = read_data(data, **read).columns
-    if "Adj Close" in columns:
-        return "Adj Close"
-    if len(columns) == 1:
-        return columns[0]
-    raise DataError(f"{data}: name the price column with --target (columns: {', '.join(columns)})")
+    given, covariates = settings["target"], settings["covariates"] or []
+    if given and len(given) > 1:
+        raise DataError(f"--target: a backtest trades one price column, not {', '.join(given)}")
+    rows = settings["lookback"] + settings["horizon"] + 2
+    extra = ["Open", "Close"] if execution == "next_open" else []
+    if given:
+        wanted = list(dict.fromkeys(given + extra + covariates))
+        series = read_data(data, target=wanted[:1], covariates=wanted[1:], min_rows=rows, **read_options(settings))
+        target = given[0]
+    else:
+        series = read_data(data, min_rows=rows, **read_options(settings))
+        columns = series.columns
+        if "Adj Close" in columns:
+            target = "Adj Close"
+        elif len(columns) == 1:
+            target = columns[0]
+        else:
+            raise DataError(f"{data}: name the price column with --target (columns: {', '.join(columns)})")
+        absent = [c for c in extra + covariates if c not in columns]
+        if absent:
+            raise DataError(f"{data}: column '{absent[0]}' not found; columns are: {', '.join(columns)}")
+    prices = list(dict.fromkeys([target] + extra))
+    return (_columns(series, [target], covariates), _columns(series, prices, []), target)
+
+
+def _columns(series, target: list[str], covariates: list[str]):
+    """``series`` with only these columns, in these roles."""
+    from dataclasses import replace
+
+    return replace(series, frames={sid: f[target + covariates] for sid, f in series.frames.items()},
+                   target=target, covariates=covariates)
 
 
 def _run(model_data, prices, target: str, settings: dict, options: dict, quiet: bool) -> dict:
     import pandas as pd
 
-    import forecast
     from forecast.data.returns import to_returns
     from forecast.evaluation.skill import random_walk_skill
     from forecast.evaluation.trading import expected_returns, signals, simulate
 
-    accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
-    model = forecast.Forecaster(
-        model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
-        head=settings["head"], quantiles=settings["quantiles"], season=settings["season"],
-        max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
-        patience=settings["patience"], accelerator=accelerator, seed=settings["seed"])
+    model = forecaster(settings)
     series = to_returns(model_data, options["returns"])
     try:
         result = model.backtest(series, start=options["start"], step=options["step"],

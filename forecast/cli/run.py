@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from forecast.cli.settings import FIT_DEFAULTS, capped_epochs, fit_settings, read_options
+from forecast.cli.settings import FIT_DEFAULTS, capped_epochs, fit_settings, forecaster, read_options
 from forecast.cli.tables import metrics_table, number
 from forecast.cli.use import set_threads
 from forecast.errors import DataError
@@ -93,22 +93,14 @@ def train_and_write(data, settings: dict, out: Path, quiet: bool, source: str,
     interrupted run leaves it, with its last epoch's checkpoint, for ``resume``."""
     import yaml
 
-    import forecast
     from forecast.atomic import write_atomically
 
-    accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]]
     scratch = scratch_folder(out)
     scratch.mkdir(parents=True, exist_ok=resume)
     try:
-        model = forecast.Forecaster(
-            model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
-            target=settings["target"], covariates=settings["covariates"],
-            future_covariates=settings["future_covariates"], head=settings["head"],
-            quantiles=settings["quantiles"], season=settings["season"],
-            max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
-            patience=settings["patience"], accelerator=accelerator, seed=settings["seed"],
-            log_dir=str(scratch / "logs"), logger=settings.get("logger", "csv"),
-            progress=not quiet and sys.stderr.isatty())
+        model = forecaster(settings, target=settings["target"], covariates=settings["covariates"],
+                           future_covariates=settings["future_covariates"], log_dir=str(scratch / "logs"),
+                           logger=settings.get("logger", "csv"), progress=not quiet and sys.stderr.isatty())
         resume_from = last_checkpoint(out) if resume else None
         if split is None:
             model.fit(data, val=settings["val"], test=settings["test"], resume_from=resume_from)

@@ -59,6 +59,18 @@ def capped_epochs(epochs: int) -> int:
     return min(epochs, int(cap))
 
 
+def forecaster(settings: dict, **options):
+    """A Forecaster with the model and training settings of a run (``options``: any others)."""
+    import forecast
+
+    return forecast.Forecaster(
+        model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
+        head=settings["head"], quantiles=settings["quantiles"], season=settings["season"],
+        max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
+        patience=settings["patience"], seed=settings["seed"],
+        accelerator={"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]], **options)
+
+
 def read_options(settings) -> dict:
     """read_series options from fit settings (a dict) or parsed flags (a Namespace); unset ones
     are left out, so that a saved model's own options apply."""

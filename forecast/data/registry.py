@@ -136,11 +136,33 @@ def dataset_path(name: str) -> Path:
     return cached
 
 
-def stock_frame(ticker: str) -> pd.DataFrame:
-    """Daily prices of one ticker in yfinance's layout: the data dir, the cache, then yfinance."""
+def stock_path(ticker: str) -> Path | None:
+    """The local file of one ticker's daily prices: in the data dir, else the cache; None when neither has it."""
     for folder in (data_dir(), cache_dir()):
         if folder is not None and (folder / STOCKS_DIR / f"{ticker}.csv").is_file():
-            return pd.read_csv(folder / STOCKS_DIR / f"{ticker}.csv")
+            return folder / STOCKS_DIR / f"{ticker}.csv"
+    return None
+
+
+def source_sha256(source: str) -> str:
+    """The sha256 of the data behind ``source``: a file path, a dataset name (its registered
+    checksum), or stock tickers (each local file's, shortened); 'unknown' otherwise."""
+    if Path(source).is_file():
+        return _sha256(Path(source))
+    lowered = source.lower()
+    if lowered in DATASETS:
+        return DATASETS[lowered].sha256
+    if lowered.startswith(("stock:", "stocks:")):
+        paths = [stock_path(t.strip().upper()) for t in source.split(":", 1)[1].split(",") if t.strip()]
+        return ", ".join(f"{path.name} {_sha256(path)[:16]}" for path in paths if path) or "unknown"
+    return "unknown"
+
+
+def stock_frame(ticker: str) -> pd.DataFrame:
+    """Daily prices of one ticker in yfinance's layout: the data dir, the cache, then yfinance."""
+    path = stock_path(ticker)
+    if path is not None:
+        return pd.read_csv(path)
     frame = _yfinance_download(ticker)
     target = cache_dir() / STOCKS_DIR / f"{ticker}.csv"
     write_atomically(target, lambda path: frame.to_csv(path, index=False))

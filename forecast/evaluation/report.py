@@ -8,7 +8,6 @@ The content is built here from tidy forecast frames (the columns of
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import os
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from forecast.data.registry import source_sha256
 from forecast.errors import DataError
 from forecast.evaluation.metrics import smape
 from forecast.evaluation.skill import diebold_mariano
@@ -143,7 +143,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
                    f"against the naive forecast's {naive_mae:.4g}.")
     ends = {sid: str(model.schema_.training_end(sid)) for sid in series.ids}
     facts = {
-        "data": source or series.name, "sha256": _checksum(source or series.name),
+        "data": source or series.name, "sha256": source_sha256(source or series.name),
         "rows": f"{len(series)} in {len(series.ids)} series", "time range": _time_range(series),
         "frequency": series.freq or "unknown",
         "split": (f"trained on rows up to {', '.join(sorted(set(ends.values())))}; evaluated on "
@@ -183,14 +183,15 @@ def backtest_report(run: str | os.PathLike) -> Report:
         columns["random walk (no change)"] = "random walk"
     walk = "random walk" if returns != "none" else "naive"
     scale = {(row["series"], row["target"]): row["mae"] / row["mase"] for row in stats["skill"]}
-    table = metrics_table(evaluation, columns, scale, walk, _levels(evaluation))
+    levels = _levels(evaluation)
+    table = metrics_table(evaluation, columns, scale, walk, levels)
     dm = [row["dm_p"] for row in stats["skill"]]
     verdict = None
     if min(dm) >= 0.05:
         verdict = (f"The model does not beat the random walk: no series' Diebold-Mariano test is "
                    f"significant at 5 % (p from {min(dm):.2g} to {max(dm):.2g}).")
     folds = stats["folds"]
-    facts = {"data": source, "sha256": _checksum(source), "rows": f"{stats['data']['rows']} in "
+    facts = {"data": source, "sha256": source_sha256(source), "rows": f"{stats['data']['rows']} in "
              f"{len(stats['data']['series'])} series ({', '.join(map(str, stats['data']['series']))})",
              "time range": f"{evaluation['origin'].min()} .. {evaluation['timestamp'].max()} (forecasts)",
              "target": (f"{returns} returns of " if returns != "none" else "") + ", ".join(config.get("target") or ["the price"]),
@@ -198,7 +199,7 @@ def backtest_report(run: str | os.PathLike) -> Report:
                       f"{config['backtest_refit_every'] or 'never'} rows, first forecast {folds[0]['first_forecast']}",
              "model": _configuration(config), "seed": str(config["seed"]), **_versions(),
              "wall time": f"{stats.get('wall_seconds', float('nan')):.1f} s"}
-    sections = [forecast_section(evaluation, table, columns, _levels(evaluation)),
+    sections = [forecast_section(evaluation, table, columns, levels),
                 skill_section(stats["skill"]),
                 trading_section(equity, trades, stats, config)]
     return Report(f"Backtest of {name} on {source}", facts, verdict, sections)
@@ -411,24 +412,6 @@ def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         return "–" if not np.isfinite(value) else f"{value:.4g}"
     return str(value)
-
-
-def _checksum(source: str) -> str:
-    """sha256 of the data file (the registry's file for a dataset name); 'unknown' otherwise."""
-    from forecast.data.registry import DATASETS, data_dir
-
-    path = Path(source)
-    if not path.is_file():
-        lowered = source.lower()
-        if lowered in DATASETS:
-            return DATASETS[lowered].sha256
-        if lowered.startswith(("stock:", "stocks:")) and data_dir() is not None:
-            tickers = [t.strip().upper() for t in source.split(":", 1)[1].split(",") if t.strip()]
-            files = [Path(data_dir()) / "stocks" / "daily" / f"{t}.csv" for t in tickers]
-            return ", ".join(f"{f.name} {hashlib.sha256(f.read_bytes()).hexdigest()[:16]}"
-                             for f in files if f.is_file()) or "unknown"
-        return "unknown"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _time_range(series) -> str:
