@@ -23,7 +23,7 @@ import pandas as pd
 from forecast.data.registry import source_sha256
 from forecast.errors import DataError
 from forecast.evaluation.metrics import smape
-from forecast.evaluation.skill import diebold_mariano
+from forecast.evaluation.skill import diebold_mariano, naive_scale
 
 if TYPE_CHECKING:
     from forecast.api import Forecaster
@@ -154,7 +154,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
     }
     sections = [forecast_section(evaluation, table, columns, levels)]
     if isinstance(evaluation["timestamp"].iloc[0], pd.Timestamp):
-        sections.append(sensor_section(evaluation, columns, series.freq))
+        sections.append(sensor_section(evaluation, columns))
     return Report(f"{settings['model']} on {series.name}", facts, verdict, sections)
 
 
@@ -288,7 +288,7 @@ def forecast_section(evaluation: pd.DataFrame, table: Table, columns: dict[str, 
     return Section("Forecast errors", text, [table, step_table], figures)
 
 
-def sensor_section(evaluation: pd.DataFrame, columns: dict[str, str], freq: str | None) -> Section:
+def sensor_section(evaluation: pd.DataFrame, columns: dict[str, str]) -> Section:
     """Error per variable, and by hour of day (sub-daily data) and by month."""
     from forecast.evaluation import plots
 
@@ -401,11 +401,11 @@ def _levels(evaluation: pd.DataFrame) -> list[float] | None:
 
 
 def _naive_scale(values: np.ndarray, season: int) -> float:
-    values = values[np.isfinite(values)]
-    if len(values) <= season:
+    """MASE's scale, or nan (shown as a dash) where the training values cannot give one."""
+    try:
+        return naive_scale(values, season)
+    except ValueError:
         return float("nan")
-    scale = float(np.mean(np.abs(values[season:] - values[:-season])))
-    return scale if scale > 0 else float("nan")
 
 
 def _cell(value) -> str:

@@ -57,14 +57,20 @@ def mase(forecast, actual, training, season: int = 1) -> float:
     """Mean absolute scaled error (Hyndman and Koehler 2006): the forecast's MAE divided by the
     in-sample MAE of the (seasonal, lag ``season``) naive forecast on the ``training`` values,
     mean |y_t - y_{t-season}|. Below 1: better than the naive forecast was in sample."""
+    error = np.mean(np.abs(np.asarray(forecast, dtype=np.float64) - np.asarray(actual, dtype=np.float64)))
+    return float(error / naive_scale(training, season))
+
+
+def naive_scale(training, season: int = 1) -> float:
+    """MASE's denominator: mean |y_t - y_{t-season}| over the ``training`` values; a ValueError
+    when there are too few values or they do not change."""
     training = np.asarray(training, dtype=np.float64)
     if len(training) <= season:
         raise ValueError(f"MASE needs more than {season} training values, got {len(training)}")
-    scale = np.mean(np.abs(training[season:] - training[:-season]))
+    scale = float(np.mean(np.abs(training[season:] - training[:-season])))
     if scale == 0:
         raise ValueError("the training values are constant; MASE is undefined")
-    error = np.mean(np.abs(np.asarray(forecast, dtype=np.float64) - np.asarray(actual, dtype=np.float64)))
-    return float(error / scale)
+    return scale
 
 
 @dataclass(frozen=True)
