@@ -48,7 +48,8 @@ class Forecaster:
     point forecast is that median.
 
     Training: ``loss`` "mse" | "mae" | "huber" (pinball with quantiles); ``max_epochs``;
-    ``batch_size``; ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
+    ``batch_size``; ``train_stride`` steps between training windows (validation and test
+    windows always step by one; a stride above one trades data for speed on long series); ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
     ``schedule`` of the learning rate, "cosine" (after a linear ``warmup`` over that share of the
     steps), "onecycle" or "none";
     ``teacher_forcing`` the starting probability of feeding the seq2seq decoder the truth;
@@ -75,6 +76,7 @@ class Forecaster:
                  patch_stride: int | None = D["patch_stride"],
                  highway: str | None = D["highway"], season: int | None = D["season"],
                  max_epochs: int = D["max_epochs"], batch_size: int = D["batch_size"],
+                 train_stride: int = D["train_stride"],
                  lr: float | None = None, weight_decay: float = D["weight_decay"],
                  schedule: str = D["schedule"], warmup: float = D["warmup"],
                  teacher_forcing: float = D["teacher_forcing"], patience: int | None = D["patience"],

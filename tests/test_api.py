@@ -242,6 +242,8 @@ def test_params_follow_scikit_learns_estimator_rules():
         model.set_params(horizn=12)
     with pytest.raises(ValueError, match="unknown model 'transformer'"):
         forecast.Forecaster(model="transformer")
+    with pytest.raises(ValueError, match="train_stride must be a positive integer"):
+        forecast.Forecaster(train_stride=0)
     documented = forecast.Forecaster.__doc__
     missing = [name for name in model.get_params() if f"``{name}``" not in documented]
     assert missing == []

@@ -154,3 +154,16 @@ def test_window_spec_rejects_nonsense():
         WindowSpec(0, 3)
     with pytest.raises(ValueError, match="outside the arrays"):
         WindowDataset(torch.zeros(10, 1), np.array([9]), WindowSpec(3, 2))
+
+
+def test_train_stride_thins_training_windows_only():
+    values = np.random.default_rng(1).normal(size=(60, 2))
+    data = read_series(_frame(values))
+    split = split_by_count(data, 40, 10, 10)
+    every = SeriesDataModule(data, WindowSpec(8, 3), split, scaler="none")
+    thinned = SeriesDataModule(data, WindowSpec(8, 3), split, scaler="none", train_stride=5)
+    every.setup(), thinned.setup()
+    assert thinned.datasets["train"].origins.tolist() == list(range(8, 40 - 3 + 1, 5))
+    assert every.datasets["train"].origins.tolist()[::5] == thinned.datasets["train"].origins.tolist()
+    for part in ("val", "test"):
+        assert torch.equal(thinned.datasets[part].origins, every.datasets[part].origins)

@@ -1,7 +1,8 @@
 """Ablations of the DenseNet-LSTM on one LTSF cell: each row changes one setting of the base.
 
     FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/ablate.py \
-        [--dataset etth1] [--horizon 96] [--seeds 0,1,2] [--epochs 10] [--variants base,learned,...]
+        [--dataset etth1] [--horizon 96] [--seeds 0,1,2] [--epochs 10] [--variants base,learned,...] \
+        [--train-stride 1]
 
 Base: the DenseNet-LSTM as the LTSF table's "RevIN, direct head" row (look-back 336, channels
 mixed, highway started from the ridge). Every variant is trained with the same budget and seeds and
@@ -22,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from provenance import publish, sha256  # noqa: E402
-from run import run_cell, verdict  # noqa: E402
+from run import run_cell, verdict, windows_used  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path  # noqa: E402
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--train-stride", type=int, default=1,
+                        help="variants train on every Nth training window (never val or test)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--out", default="experiments/results/ablation.md")
     args = parser.parse_args()
@@ -61,7 +64,8 @@ def main() -> None:
     runs: dict[str, list[dict]] = {}
     for name in args.variants.split(","):
         for seed in seeds:
-            result = run_cell({**budget, **BASE, **VARIANTS[name][1], "seed": seed}, data, split)
+            settings = {**budget, **BASE, **VARIANTS[name][1], "seed": seed, "train_stride": args.train_stride}
+            result = run_cell(settings, data, split)
             runs.setdefault(name, []).append(result)
             print(f"{name} seed {seed}: MSE {result['mse'].mean():.4f} ({result['seconds']:.0f} s, "
                   f"{result['epochs']} epochs)", flush=True)
@@ -85,11 +89,11 @@ def main() -> None:
                 lines.append(f"- {name}: " + "; ".join(f"seed {s}: {v}" for s, v in zip(seeds, pairs)))
     command = (f"python experiments/ltsf/ablate.py --dataset {args.dataset} --horizon {args.horizon} "
                f"--seeds {args.seeds} --epochs {args.epochs} --patience {args.patience} "
-               f"--batch-size {args.batch_size} --variants {args.variants}")
+               f"--batch-size {args.batch_size} --train-stride {args.train_stride} --variants {args.variants}")
     path = dataset_path(args.dataset)
     facts = {"data": f"{path.name} sha256 {sha256(path)[:16]}, LTSF split, every stride-1 test window",
              "training": f"up to {args.epochs} epochs, early stopping on validation loss (patience "
-                         f"{args.patience}), batch {args.batch_size}, every training window",
+                         f"{args.patience}), batch {args.batch_size}, " + windows_used(args.train_stride),
              "base": ", ".join(f"{k}={v}" for k, v in BASE.items()) + ", RevIN, other settings the registry's defaults",
              "seeds": args.seeds, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
     publish(args.out, f"Ablations of the DenseNet-LSTM, {args.dataset} H={args.horizon}", command, facts,

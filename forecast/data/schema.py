@@ -112,4 +112,5 @@ class Schema:
 
 def _loader_settings(settings: dict) -> dict:
     return {"batch_size": settings["batch_size"], "eval_batch_size": 256,
+            "train_stride": settings.get("train_stride", 1),
             "channel_independent": settings["channel_independent"], "seed": settings["seed"]}

@@ -6,7 +6,7 @@ face, :class:`~forecast.data.datamodule.SeriesDataModule`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,7 @@ class SeriesWindows:
     features (``"auto"`` picks them from the frequency). Scalers are fit on the training rows of
     every series and nothing else. The predict set has one window per series whose origin is the
     end of the data; future covariates for it come from ``future`` (one frame per series id).
+    Origins step by ``spec.stride``; training origins by ``train_stride`` when it is given.
     """
 
     def __init__(self, data: SeriesData, spec: WindowSpec, split: Splits | None = None,
@@ -71,7 +72,8 @@ class SeriesWindows:
                  future_covariates: list[str] | None = None,
                  calendar: list[str] | str | None = "auto", calendar_encoding: Encoding = "cyclic",
                  scaler: ScalerKind = "standard", channel_independent: bool = False,
-                 batch_size: int = 32, eval_batch_size: int | None = None, num_workers: int = 0,
+                 batch_size: int = 32, train_stride: int | None = None, eval_batch_size: int | None = None,
+                 num_workers: int = 0,
                  seed: int = 0, future: dict[str, pd.DataFrame] | None = None,
                  scalers: tuple[Scaler, Scaler] | None = None):
         self.data = data
@@ -86,6 +88,7 @@ class SeriesWindows:
         self.calendar_encoding = calendar_encoding
         self.channel_independent = channel_independent
         self.batch_size = batch_size
+        self.train_stride = train_stride
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
         self.seed = seed
@@ -128,7 +131,9 @@ class SeriesWindows:
         self.layout = layout
         targets = inputs[:, :len(self.target)]
         for part in PARTS:
-            origins = [self.spec.origins(*self.split[sid].bounds(part)) + layout.offsets[sid]
+            spec = replace(self.spec, stride=self.train_stride) if part == "train" and self.train_stride \
+                else self.spec
+            origins = [spec.origins(*self.split[sid].bounds(part)) + layout.offsets[sid]
                        for sid in frames]
             self.datasets[part] = WindowDataset(inputs, np.concatenate(origins), self.spec,
                                                 targets, future, self.channel_independent)

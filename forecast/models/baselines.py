@@ -85,30 +85,33 @@ class RidgeLinear(nn.Module):
 
     @torch.no_grad()
     def fit(self, train_batches, val_batches, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0)) -> float:
-        """Solve (X'X + alpha I) W = X'Y on the training windows of every channel, keep the alpha
-        with the lowest validation MSE; returns that MSE."""
+        """Solve (X'WX + alpha I) B = X'WY on the training windows of every channel, keep the alpha
+        with the lowest validation MSE; returns that MSE. W weighs each (window, channel) row by
+        the batch's ``w`` (B, C) when given, by one otherwise."""
         gram, cross = None, None
         for batch in train_batches:
-            design, target = self._rows(batch)
-            gram = design.T @ design if gram is None else gram + design.T @ design
-            cross = design.T @ target if cross is None else cross + design.T @ target
+            design, target, weight = self._rows(batch)
+            weighted = design * weight
+            gram = weighted.T @ design if gram is None else gram + weighted.T @ design
+            cross = weighted.T @ target if cross is None else cross + weighted.T @ target
         eye = torch.eye(len(gram), dtype=gram.dtype)
         eye[-1, -1] = 0  # the intercept is not shrunk
         best = (float("inf"), None, None)
         for alpha in alphas:
-            weight = torch.linalg.solve(gram + alpha * eye, cross)
+            solution = torch.linalg.solve(gram + alpha * eye, cross)
             errors, count = 0.0, 0
             for batch in val_batches:
-                design, target = self._rows(batch)
-                errors += float(((design @ weight - target) ** 2).sum())
+                design, target, weight = self._rows(batch)
+                errors += float((weight * (design @ solution - target) ** 2).sum())
                 count += target.numel()
             if errors / count < best[0]:
-                best = (errors / count, alpha, weight)
+                best = (errors / count, alpha, solution)
         self.weight.copy_(best[2].to(self.weight.dtype))
         self.alpha = best[1]
         return best[0]
 
-    def _rows(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def _rows(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         x = batch["x"][..., :self.out_channels].transpose(1, 2).reshape(-1, batch["x"].shape[1])
         y = batch["y"].transpose(1, 2).reshape(-1, batch["y"].shape[1])
-        return F.pad(x.double(), (0, 1), value=1.0), y.double()
+        weight = batch["w"].reshape(-1, 1).double() if "w" in batch else torch.ones(len(y), 1, dtype=torch.double)
+        return F.pad(x.double(), (0, 1), value=1.0), y.double(), weight

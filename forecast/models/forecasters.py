@@ -60,7 +60,10 @@ class EncoderLSTM(nn.Module):
                          val_batches: Iterable[dict[str, Tensor]] | None = None) -> RidgeLinear:
         """Set the highway to the ridge regression fitted on the training windows as the highway
         sees them (RevIN-normalized when RevIN is on), alpha chosen on ``val_batches`` (on the
-        training windows when None). Returns that ridge."""
+        training windows when None). Returns that ridge. Under RevIN each window's squared errors
+        are weighted by its variance, so the ridge minimizes the error on the scale the training
+        loss is taken: unweighted, nearly flat windows (a dry spell of rain) blow up to huge
+        normalized values and dominate the fit."""
         if self.highway is None:
             raise ValueError("this network has no highway to start")
         ridge = RidgeLinear(self.highway.in_features, self.highway.out_features, self.out_channels)
@@ -89,9 +92,13 @@ class _Normalized:
         self.network, self.batches = network, batches
 
     def __iter__(self):
+        channels = self.network.out_channels
         for batch in self.batches:
-            x, y, _ = self.network._normalize(batch["x"], batch["y"])
-            yield {"x": x, "y": y}
+            x, y, undo = self.network._normalize(batch["x"], batch["y"])
+            if undo:  # RevIN: an error e in its scale is e * std in the loss's
+                yield {"x": x, "y": y, "w": undo[1][:, 0, :channels] ** 2}
+            else:
+                yield {"x": x, "y": y}
 
 
 def build_forecaster(name: str, in_channels: int, out_channels: int, horizon: int,

@@ -47,7 +47,7 @@ DEFAULTS: dict = {
     "quantiles": None, "loss": "mse", "scaler": "standard", "channel_independent": False,
     "revin": True, "hidden_size": 128, "dropout": 0.1, "patch": 8, "patch_stride": None,
     "highway": "ridge", "schedule": "cosine", "warmup": 0.0,
-    "season": None, "max_epochs": 20, "batch_size": 32, "lr": 3e-4, "weight_decay": 1e-4,
+    "season": None, "max_epochs": 20, "batch_size": 32, "train_stride": 1, "lr": 3e-4, "weight_decay": 1e-4,
     "teacher_forcing": 0.0, "patience": 5, "seed": 0,
     # the chronological split of fit(): the last `val` share validates, the last `test` share
     # is held out
@@ -84,7 +84,7 @@ def resolve(params: dict) -> dict:
     when None."""
     settings = dict(params)
     spec = model_spec(settings["model"])
-    for name in ("lookback", "horizon"):
+    for name in ("lookback", "horizon", "train_stride"):
         if not isinstance(settings[name], int) or isinstance(settings[name], bool) or settings[name] < 1:
             raise ValueError(f"{name} must be a positive integer, got {settings[name]!r}")
     if settings["head"] not in HEADS:
