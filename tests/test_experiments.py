@@ -75,3 +75,12 @@ def test_report_examples_write_a_report(tmp_path, data_dir, script, extra):
     done = run(script, "--out", str(out), *extra)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "report.html").stat().st_size > 50_000 and (out / "report.md").is_file()
+
+
+def test_train_speed_bench_gives_ratios_against_the_plain_loop(tmp_path, data_dir):
+    out = tmp_path / "speed.md"
+    done = run("experiments/bench/train_speed.py", "--windows", "256", "--peer", "none", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = out.read_text()
+    assert "| etth1 | training, one epoch of 256 windows" in report and "| etth1 | inference, 2785 test windows" in report
+    assert "sha256 etth1 f18de3ad269cef59" in report

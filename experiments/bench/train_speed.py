@@ -1,9 +1,13 @@
 """Training and inference speed of DenseNet-LSTM (experiments/configs/densenet-lstm.yaml) in
 windows per second, against a plain fp32 eager PyTorch loop over the same network and windows in
 the same process (the ratio shows what our training recipe and batched inference cost or save).
+Then, beside a peer library: neuralforecast's DLinear (the ``bench`` extra) and our DLinear and
+DenseNet-LSTM, each trained for ``--peer-epochs`` passes over the same training windows of the
+first dataset (H=96, no early stopping) and scored on every test window, in the same process.
 
     FORECAST_DATA_DIR=../shared/datasets python experiments/bench/train_speed.py \
-        [--datasets etth1,weather] [--threads 2] [--windows 4096] [--device cpu|cuda]
+        [--datasets etth1,weather] [--threads 2] [--windows 4096] [--device cpu|cuda] \
+        [--peer neuralforecast|none] [--peer-epochs 10]
 
 Writes experiments/results/train_speed.md (or --out) with machine, versions, commit and checksums.
 """
@@ -11,8 +15,13 @@ Writes experiments/results/train_speed.md (or --out) with machine, versions, com
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
+import logging
+import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,7 +29,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "ltsf"))
 from provenance import publish, sha256  # noqa: E402
+from run import ROWS, run_cell  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.datamodule import SeriesDataModule  # noqa: E402
@@ -76,12 +87,68 @@ def plain_inference(network, dataset, device: str) -> float:
     return time.perf_counter() - start
 
 
+def beside_neuralforecast(name: str, epochs: int, device: str) -> list[str]:
+    """Table rows: neuralforecast DLinear and ours, the same epochs over the same training windows
+    (channel by channel: one window of one channel is one sample), MSE over every test window on
+    the training-z-scored scale. Each library keeps its own defaults otherwise (learning rate,
+    optimizer); both train with the MSE loss and batches of 128 windows."""
+    data = load_dataset(name)
+    split = ltsf_split(data, name)
+    module = SeriesDataModule(data, WindowSpec(336, 96), split)
+    module.setup("fit")
+    channels = len(module.input_columns)
+    samples = epochs * len(module.datasets["train"]) * channels
+    rows = []
+    for label in ("DLinear (ours)", "DenseNet-LSTM (RevIN and direct head)"):  # as the LTSF table's rows
+        start = time.perf_counter()
+        result = run_cell({**ROWS[label], "lookback": 336, "horizon": 96, "max_epochs": epochs, "patience": None,
+                           "batch_size": 128, "seed": 0, "accelerator": "gpu" if device == "cuda" else "cpu"},
+                          data, split)
+        rows.append((f"ours: {label}", time.perf_counter() - start, result["mse"].mean(), result["mae"].mean()))
+        print(f"{label}: {rows[-1][1]:.0f} s, MSE {rows[-1][2]:.4f}", flush=True)
+    seconds, mse, mae = _neuralforecast_dlinear(module, split[data.ids[0]], samples, device)
+    rows.append((f"neuralforecast {importlib.metadata.version('neuralforecast')}, DLinear", seconds, mse, mae))
+    print(f"neuralforecast DLinear: {seconds:.0f} s, MSE {mse:.4f}", flush=True)
+    return [f"| {label} | {samples / seconds:,.0f} | {seconds:.0f} | {mse:.4f} | {mae:.4f} |"
+            for label, seconds, mse, mae in rows]
+
+
+def _neuralforecast_dlinear(module: SeriesDataModule, split, samples: int, device: str) -> tuple[float, float, float]:
+    """Fit and cross-validate neuralforecast's DLinear on the same z-scored rows: seconds, MSE, MAE."""
+    import pandas as pd
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import DLinear
+    from neuralforecast.losses.pytorch import MSE
+
+    frame = module.data.frames[module.data.ids[0]][module.input_columns].iloc[:split.test_end]
+    scaled = pd.DataFrame(module.input_scaler.transform(frame.to_numpy()), index=frame.index, columns=frame.columns)
+    long = scaled.rename_axis("ds").reset_index().melt("ds", var_name="unique_id", value_name="y")
+    steps = math.ceil(samples / 128)  # 128 windows a step, as our batches
+    for logger in ("pytorch_lightning", "lightning_fabric", "neuralforecast"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+    model = DLinear(h=96, input_size=336, loss=MSE(), max_steps=steps, windows_batch_size=128,
+                    val_check_steps=steps, scaler_type="identity", random_seed=0,
+                    enable_progress_bar=False, enable_model_summary=False, logger=False,
+                    accelerator="gpu" if device == "cuda" else "cpu")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        forecasts = NeuralForecast(models=[model], freq=module.data.freq).cross_validation(
+            long, n_windows=None, val_size=split.val_end - split.train_end,
+            test_size=split.test_end - split.val_end, step_size=1, refit=False)
+    seconds = time.perf_counter() - start
+    error = forecasts["DLinear"] - forecasts["y"]
+    return seconds, float((error ** 2).mean()), float(error.abs().mean())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", default="etth1")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--windows", type=int, default=4096, help="training windows per epoch")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
+    parser.add_argument("--peer-epochs", type=int, default=10)
     parser.add_argument("--out", default="experiments/results/train_speed.md")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -105,12 +172,25 @@ def main() -> None:
         rows.append(f"| {name} | inference, {len(test)} test windows | {len(test) / ours:,.0f} | "
                     f"{len(test) / plain:,.0f} | {plain / ours:.2f} |")
         print(rows[-2], rows[-1], sep="\n", flush=True)
+    body = "\n".join(rows) + "\n\nRatio > 1: ours is faster than the plain loop."
+    first = args.datasets.split(",")[0]
+    if args.peer == "neuralforecast" and importlib.util.find_spec("neuralforecast") is None:
+        body += "\n\nneuralforecast is not installed (pip install -e '.[bench]'): no peer section."
+    elif args.peer == "neuralforecast":
+        peer = beside_neuralforecast(first, args.peer_epochs, args.device)
+        body += (f"\n\n## Beside neuralforecast: {first}, L=336, H=96, {args.peer_epochs} epochs, no early stopping\n\n"
+                 "| model | training samples/s (one channel's window is a sample; all fit costs in) "
+                 "| fit and every test forecast, s | test MSE | test MAE |\n|---|---|---|---|---|\n"
+                 + "\n".join(peer) + "\n\nSame training windows and epochs (neuralforecast: steps of 128 "
+                 "sampled windows, as many samples as our epochs hold), same z-scored rows, MSE loss; "
+                 "each library's own learning rate and optimizer. One seed: the MSE column shows what "
+                 "each run reached, not a ranking (the LTSF table has the seeds and tests).")
     checksums = ", ".join(f"{n} {sha256(dataset_path(n))[:16]}" for n in args.datasets.split(","))
     command = (f"python experiments/bench/train_speed.py --datasets {args.datasets} --threads "
-               f"{args.threads} --windows {args.windows} --device {args.device}")
+               f"{args.threads} --windows {args.windows} --device {args.device} --peer {args.peer} "
+               f"--peer-epochs {args.peer_epochs}")
     facts = {"threads": args.threads, "data": f"sha256 {checksums}", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, "DenseNet-LSTM training and inference speed", command, facts,
-            "\n".join(rows) + "\n\nRatio > 1: ours is faster than the plain loop.")
+    publish(args.out, "DenseNet-LSTM training and inference speed", command, facts, body)
 
 
 if __name__ == "__main__":
