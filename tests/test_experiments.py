@@ -41,7 +41,7 @@ def test_tune_writes_a_config_from_validation(tmp_path, data_dir):
 
 def test_ablation_runs_and_compares_with_ridge_and_base(tmp_path, data_dir):
     out = tmp_path / "ablation.md"
-    done = run("experiments/ltsf/ablate.py", "--seeds", "0", "--epochs", "1", "--variants", "base,no-highway",
+    done = run("experiments/ltsf/ablate.py", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
                "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     report = out.read_text()

@@ -31,6 +31,7 @@ from forecast.data.registry import dataset_path  # noqa: E402
 BASE = dict(model="densenet-lstm", head="direct", lr=1e-4, lookback=336)
 # variant -> (what it changes, the settings it overrides)
 VARIANTS = {
+    "untrained": ("the base's start alone: its RevIN ridge, no training step", {"max_epochs": 0}),
     "base": ("highway from the ridge, channels mixed, look-back 336, direct head", {}),
     "learned": ("highway randomly started, trained (warm start off)", {"highway": "learned"}),
     "no-highway": ("no linear highway: the network alone", {"highway": None}),
