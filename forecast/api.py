@@ -49,7 +49,8 @@ class Forecaster:
 
     Training: ``loss`` "mse" | "mae" | "huber" (pinball with quantiles); ``max_epochs``;
     ``batch_size``; ``train_stride`` steps between training windows (validation and test
-    windows always step by one; a stride above one trades data for speed on long series); ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
+    windows always step by one; a stride above one trades data for speed on long series);
+    ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
     ``schedule`` of the learning rate, "cosine" (after a linear ``warmup`` over that share of the
     steps), "onecycle" or "none";
     ``teacher_forcing`` the starting probability of feeding the seq2seq decoder the truth;

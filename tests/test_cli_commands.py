@@ -160,6 +160,8 @@ def test_missing_model_and_bad_flags(tmp_path, data_dir):
                          "no such model file")
     done = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--horizon", "0")
     assert_clean_failure(done, "--horizon must be a positive whole number")
+    done = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--train-stride", "0")
+    assert_clean_failure(done, "--train-stride must be a positive whole number")
     assert run("fit", "x.csv").returncode == 2  # --out is required: argparse's usage error
 
 

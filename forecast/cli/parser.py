@@ -160,6 +160,8 @@ def add_model_options(parser: argparse.ArgumentParser, defaults: dict | None = N
     parser.add_argument("--season", type=int, help="season length, for seasonal-naive (default: none)")
     parser.add_argument("--max-epochs", type=int, help=f"default: {default['max_epochs']}")
     parser.add_argument("--batch-size", type=int, help=f"default: {default['batch_size']}")
+    parser.add_argument("--train-stride", type=int, help="train on every Nth window; validation "
+                        f"windows are never thinned (default: {default['train_stride']})")
     parser.add_argument("--lr", type=float, help="learning rate (default: the model's)")
     parser.add_argument("--patience", type=int,
                         help=f"early-stopping patience in epochs (default: {default['patience']})")

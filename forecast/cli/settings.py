@@ -18,10 +18,12 @@ FIT_DEFAULTS = {
     "target": None, "covariates": None, "future_covariates": None,
     **{key: None for key in READ_OPTIONS}, "sort": False, "dayfirst": False,
     **{key: DEFAULTS[key] for key in ("model", "head", "horizon", "lookback", "quantiles", "season",
-                                      "max_epochs", "batch_size", "patience", "val", "test", "seed")},
+                                      "max_epochs", "batch_size", "train_stride", "patience", "val",
+                                      "test", "seed")},
     "lr": None, "device": "auto", "threads": None, "logger": "csv",
 }
-WHOLE = ("horizon", "lookback", "max_epochs", "batch_size", "season", "patience", "seed", "threads")
+WHOLE = ("horizon", "lookback", "max_epochs", "batch_size", "train_stride", "season", "patience", "seed",
+         "threads")
 NUMBER = ("lr", "val", "test")
 TEXT = ("model", "head", "device", "logger", "time_col", "id_col", "freq", "fill", "duplicates",
         "date_format", "date_unit", "decimal", "exchange")
@@ -66,7 +68,8 @@ def forecaster(settings: dict, **options):
     return forecast.Forecaster(
         model=settings["model"], lookback=settings["lookback"], horizon=settings["horizon"],
         head=settings["head"], quantiles=settings["quantiles"], season=settings["season"],
-        max_epochs=settings["max_epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
+        max_epochs=settings["max_epochs"], batch_size=settings["batch_size"],
+        train_stride=settings["train_stride"], lr=settings["lr"],
         patience=settings["patience"], seed=settings["seed"],
         accelerator={"auto": "auto", "cpu": "cpu", "cuda": "gpu"}[settings["device"]], **options)
 
