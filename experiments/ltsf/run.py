@@ -6,12 +6,11 @@ linear baselines, 3 seeds for every trained model, and a Diebold-Mariano verdict
         [--train-stride 1]
 
 Protocol (DESIGN.md): look-back 336, all channels, z-scored with training statistics, MSE/MAE on
-the normalized scale over every stride-1 test window. ``--train-stride N`` trains the neural models
-on every Nth training window (validation and test windows are never thinned; the closed-form ridge
-and naive rows always use every window, so the bar is never weakened). DenseNet-LSTM runs the configuration in
-experiments/configs/densenet-lstm.yaml (written by tune.py from validation MSE, never test).
-Writes experiments/results/ltsf.md (or --out) with data sha256, commit, versions, device, seeds
-and wall times.
+the normalized scale over every stride-1 test window. ``--train-stride N`` trains the neural
+models on every Nth training window (validation and test windows are never thinned; the
+closed-form ridge and naive rows always use every window, so the bar is never weakened).
+DenseNet-LSTM runs the configuration in experiments/configs/densenet-lstm.yaml (written by tune.py
+from validation MSE, never test). (or --out) with data sha256, commit, versions, device, seeds and wall times.
 """
 
 from __future__ import annotations
@@ -90,8 +89,8 @@ def run_cell(settings: dict, data, split) -> dict:
 
 
 def verdict(runs: list[dict], bar: dict, horizon: int) -> str:
-    """Better / worse than ``bar`` (one run, e.g. the ridge) only when every seed's Diebold-Mariano test (HLN, one-sided,
-    5 %) says so and the gap exceeds the seed spread; level otherwise."""
+    """Better / worse than ``bar`` (one run, e.g. the ridge) only when every seed's Diebold-Mariano
+    test (HLN, one-sided, 5 %) says so and the gap exceeds the seed spread; level otherwise."""
     means = np.array([run["mse"].mean() for run in runs])
     gap = means.mean() - bar["mse"].mean()
     spread = means.std(ddof=1) if len(means) > 1 else 0.0
@@ -141,7 +140,8 @@ def main() -> None:
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.accelerator != "cpu" else "CPU"
     command = (f"python experiments/ltsf/run.py --datasets {args.datasets} --horizons {args.horizons} "
                f"--seeds {args.seeds} --epochs {args.epochs} --patience {args.patience} "
-               f"--batch-size {args.batch_size} --train-stride {args.train_stride}" + ("" if args.rows == ",".join(ROWS) else f" --rows '{args.rows}'"))
+               f"--batch-size {args.batch_size} --train-stride {args.train_stride}"
+               + ("" if args.rows == ",".join(ROWS) else f" --rows '{args.rows}'"))
     facts = {"training": f"up to {args.epochs} epochs, early stopping on validation loss (patience "
                          f"{args.patience}), batch {args.batch_size}, the best validation checkpoint "
                          "is evaluated; LSTM-head models have RevIN and a linear highway started "
