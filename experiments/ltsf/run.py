@@ -10,7 +10,8 @@ the normalized scale over every stride-1 test window. ``--train-stride N`` train
 models on every Nth training window (validation and test windows are never thinned; the
 closed-form ridge and naive rows always use every window, so the bar is never weakened).
 DenseNet-LSTM runs the configuration in experiments/configs/densenet-lstm.yaml (written by tune.py
-from validation MSE, never test). (or --out) with data sha256, commit, versions, device, seeds and wall times.
+from validation MSE, never test). Writes experiments/results/ltsf.md (or --out) with data sha256,
+commit, versions, device, seeds and wall times.
 """
 
 from __future__ import annotations
