@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--patience", type=int, default=10,
+                        help="epochs without a better validation loss before stopping; 3 stopped DLinear at a high "
+                             "learning rate mid-schedule (validation MSE 0.66-0.69 against 0.65 run to the end)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-stride", type=int, default=1,
                         help="variants train on every Nth training window (never val or test)")

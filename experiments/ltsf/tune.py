@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--patience", type=int, default=10,
+                        help="epochs without a better validation loss before stopping; 3 stopped DLinear at a high "
+                             "learning rate mid-schedule (validation MSE 0.66-0.69 against 0.65 run to the end)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(CONFIG))
     args = parser.parse_args()
@@ -81,7 +83,8 @@ def main() -> None:
     study.optimize(objective, n_trials=args.trials)
     best = study.best_trial
     lines = [f"# Written by: python experiments/ltsf/tune.py --dataset {args.dataset} --horizon "
-             f"{args.horizon} --trials {args.trials} --epochs {args.epochs} --seed {args.seed}",
+             f"{args.horizon} --trials {args.trials} --epochs {args.epochs} --patience {args.patience} "
+             f"--seed {args.seed}",
              f"# best of {args.trials} trials by validation MSE {best.value:.4f} (trial {best.number}); "
              "test windows never seen",
              f"# data {dataset_path(args.dataset).name} sha256 {sha256(dataset_path(args.dataset))[:16]}; "
