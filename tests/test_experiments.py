@@ -4,8 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
+
+from forecast.data import WindowDataset, WindowSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -84,3 +88,24 @@ def test_train_speed_bench_gives_ratios_against_the_plain_loop(tmp_path, data_di
     report = out.read_text()
     assert "| etth1 | training, one epoch of 256 windows" in report and "| etth1 | inference, 2785 test windows" in report
     assert "sha256 etth1 f18de3ad269cef59" in report
+    assert "MFLOP per training window; ours achieves" in report
+
+
+def test_training_flops_add_the_lstm_gates_to_the_counted_products():
+    sys.path.insert(0, str(ROOT / "experiments" / "bench"))
+    from train_speed import training_flops
+
+    class Tiny(torch.nn.Module):  # one LSTM (not counted by torch) and one linear map (counted)
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(3, 5, batch_first=True)
+            self.out = torch.nn.Linear(5 * 7, 2 * 3)
+
+        def forward(self, x, f):
+            return self.out(self.lstm(x)[0].flatten(1)).view(-1, 2, 3)
+
+    inputs = torch.randn(60, 3)
+    windows = WindowDataset(inputs, np.arange(7, 50), WindowSpec(7, 2), inputs)
+    gates = 2 * 7 * 4 * 5 * (3 + 5)  # per window, forward
+    linear = 2 * 35 * 6  # per window, forward; its backward counts twice that (input and weight)
+    assert training_flops(Tiny(), windows) == 3 * gates + 3 * linear

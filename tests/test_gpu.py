@@ -1,9 +1,13 @@
 """Checks that need a CUDA GPU; they skip elsewhere (CI has none) and run on a lent GPU machine."""
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torchvision
 
+import forecast
+from forecast.data import WindowDataset, WindowSpec
 from forecast.models.densenet import DenseStack
 from forecast.models.image import densenet121
 
@@ -61,3 +65,25 @@ def test_torchvision_weights_give_the_same_logits_on_gpu():
     x = torch.randn(2, 3, 224, 224, device="cuda")
     with torch.no_grad():
         assert _relative_error(ours(x), theirs(x)) < 1e-5
+
+
+@cuda
+@pytest.mark.parametrize("independent", [False, True])
+def test_windows_on_the_gpu_gather_the_same_batches(independent):
+    inputs = torch.randn(200, 3)
+    cpu = WindowDataset(inputs, np.arange(10, 190), WindowSpec(10, 5), inputs, torch.randn(200, 2), independent)
+    gpu = cpu.to("cuda")
+    picks = [0, 7, 3, len(cpu) - 1]
+    for key, value in gpu.__getitems__(picks).items():
+        assert value.is_cuda
+        assert torch.equal(value.cpu(), cpu.__getitems__(picks)[key]), key
+
+
+@cuda
+def test_a_gpu_fit_keeps_its_training_windows_on_the_gpu():
+    rows = np.arange(400)
+    frame = pd.DataFrame({"y": np.sin(rows / 8)}, index=pd.date_range("2024-01-01", periods=400, freq="h"))
+    model = forecast.Forecaster(model="dlinear", lookback=24, horizon=6, max_epochs=1, accelerator="gpu")
+    model.fit(frame)
+    assert model.data_.placed("train") is not model.data_.datasets["train"]
+    assert model.data_.placed("train").inputs.is_cuda

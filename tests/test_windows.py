@@ -167,3 +167,17 @@ def test_train_stride_thins_training_windows_only():
     assert every.datasets["train"].origins.tolist()[::5] == thinned.datasets["train"].origins.tolist()
     for part in ("val", "test"):
         assert torch.equal(thinned.datasets[part].origins, every.datasets[part].origins)
+
+
+def test_nbytes_counts_every_array_the_windows_read():
+    inputs = torch.zeros(50, 3)
+    dataset = WindowDataset(inputs, np.arange(5, 40), WindowSpec(5, 3), inputs[:, :2], torch.zeros(50, 4))
+    assert dataset.nbytes == 4 * 50 * (3 + 2 + 4)
+    assert WindowDataset(inputs, np.arange(5, 40), WindowSpec(5, 3)).nbytes == 4 * 50 * 3
+
+
+def test_a_datamodule_without_a_gpu_trainer_serves_its_windows_where_they_are():
+    data = read_series(_frame(np.random.default_rng(0).normal(size=(60, 2))))
+    module = SeriesDataModule(data, WindowSpec(5, 3), split_by_count(data, 40, 10, 10))
+    module.setup("fit")
+    assert module.placed("train") is module.datasets["train"]

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from forecast.data.windowed import SeriesWindows
-from forecast.data.windows import collate_batch
+from forecast.data.windows import WindowDataset, collate_batch
 
 
 class ShardBatches(Sampler[list[int]]):
@@ -42,11 +42,13 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
     """Windows of one or several series for Lightning: :class:`SeriesWindows` (split, scalers
     fitted on training rows, windows) plus the train/val/test/predict loaders. Under DDP each
     process gets a disjoint shard of the training windows (:class:`ShardBatches`) and of the
-    evaluation windows (no padding, so every window counts once)."""
+    evaluation windows (no padding, so every window counts once). On a GPU the training and
+    validation windows' arrays move to it when they fit (:meth:`placed`)."""
 
     def __init__(self, *args, **kwargs):
         L.LightningDataModule.__init__(self)
         SeriesWindows.__init__(self, *args, **kwargs)
+        self._placed: dict[str, WindowDataset] = {}
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -62,7 +64,7 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
 
     def _loader(self, part: str, shuffle: bool = False) -> DataLoader:
         self.setup("predict" if part == "predict" else "fit")
-        dataset = self.datasets[part]
+        dataset = self.placed(part) if part in ("train", "val") else self.datasets[part]
         size = self.batch_size if part == "train" else self.eval_batch_size
         options = {"num_workers": self.num_workers, "persistent_workers": self.num_workers > 0}
         trainer = self.trainer
@@ -75,3 +77,16 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
         # evaluation: disjoint shards, no padding, so every window counts exactly once
         sampler = list(range(rank, len(dataset), world))
         return DataLoader(dataset, batch_size=size, sampler=sampler, collate_fn=collate_batch, **options)
+
+    def placed(self, part: str) -> WindowDataset:
+        """A part's windows where the Trainer computes: on its GPU when no worker processes load
+        batches and the arrays take at most a tenth of the free GPU memory (then no batch is
+        copied from the host each step), else where they are."""
+        dataset = self.datasets[part]
+        device = self.trainer.strategy.root_device if self.trainer is not None else None
+        if device is None or device.type != "cuda" or self.num_workers > 0:
+            return dataset
+        if part not in self._placed:
+            free, _ = torch.cuda.mem_get_info(device)
+            self._placed[part] = dataset.to(device) if dataset.nbytes <= free / 10 else dataset
+        return self._placed[part]

@@ -55,8 +55,9 @@ class WindowDataset(Dataset):
         self.inputs = _contiguous_float(inputs)
         self.targets = None if targets is None else _contiguous_float(targets)
         rows = len(self.inputs)
-        self.future = (torch.zeros(rows, 0) if future is None else _contiguous_float(future))
-        self.origins = torch.as_tensor(origins, dtype=torch.long)
+        self.future = (torch.zeros(rows, 0, device=self.inputs.device) if future is None
+                       else _contiguous_float(future))
+        self.origins = torch.as_tensor(origins, dtype=torch.long, device=self.inputs.device)
         self.spec = spec
         self.channel_independent = channel_independent
         if channel_independent and self.targets is not None and \
@@ -77,6 +78,19 @@ class WindowDataset(Dataset):
     def channels(self) -> int:
         return self.inputs.shape[1]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays the windows read."""
+        arrays = [self.inputs, self.future] + ([] if self.targets is None else [self.targets])
+        return sum(a.numel() * a.element_size() for a in arrays)
+
+    def to(self, device: torch.device | str) -> WindowDataset:
+        """The same windows with their arrays on ``device``: batches are then gathered there, so
+        a GPU run copies no batch from the host (indices may still come from the CPU)."""
+        return WindowDataset(self.inputs.to(device), self.origins.to(device), self.spec,
+                             None if self.targets is None else self.targets.to(device),
+                             self.future.to(device), self.channel_independent)
+
     def __len__(self) -> int:
         per_window = self.channels if self.channel_independent else 1
         return len(self.origins) * per_window
@@ -88,7 +102,7 @@ class WindowDataset(Dataset):
         return {key: value[0] for key, value in batch.items()}
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
-        indices = torch.as_tensor(indices, dtype=torch.long)
+        indices = torch.as_tensor(indices, dtype=torch.long, device=self.origins.device)
         if self.channel_independent:
             window, channel = indices // self.channels, indices % self.channels
         else:
@@ -130,7 +144,8 @@ class _Windows:
             return self.view.index_select(0, first_rows)
         # one channel per sample: gather single elements rather than whole rows
         width = self.array.shape[1]
-        elements = (first_rows[:, None] + torch.arange(self.steps)) * width + channel[:, None]
+        steps = torch.arange(self.steps, device=first_rows.device)
+        elements = (first_rows[:, None] + steps) * width + channel[:, None]
         return self.array.view(-1).index_select(0, elements.reshape(-1)).view(-1, self.steps, 1)
 
 
