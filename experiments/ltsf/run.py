@@ -45,7 +45,9 @@ ROWS = {
     "ResNet1D-LSTM": dict(model="resnet-lstm", head="direct", lr=1e-4),
     "DenseNet2D-LSTM": dict(model="densenet2d-lstm", head="direct", lr=1e-4),
     "DenseNet-LSTM (RevIN and direct head)": dict(model="densenet-lstm", head="direct", lr=1e-4),
-    # each channel its own sample (PatchTST's setting): chosen over mixed channels on validation
+    # each channel its own sample (PatchTST's setting); on validation it beats mixed channels given
+    # the same training windows (Weather-96, every 32nd: 0.4323 against 0.4490; ETTh1-96: 0.6565
+    # against 0.6712)
     "DenseNet-LSTM (channel-independent)": dict(model="densenet-lstm", head="direct", lr=1e-4,
                                                 channel_independent=True),
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
