@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from provenance import publish, sha256  # noqa: E402
-from run import run_cell, verdict, windows_used  # noqa: E402
+from run import PATIENCE, PATIENCE_HELP, run_cell, verdict, windows_used  # noqa: E402
 
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path  # noqa: E402
@@ -48,9 +48,7 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--patience", type=int, default=10,
-                        help="epochs without a better validation loss before stopping; 3 stopped DLinear at a high "
-                             "learning rate mid-schedule (validation MSE 0.66-0.69 against 0.65 run to the end)")
+    parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-stride", type=int, default=1,
                         help="variants train on every Nth training window (never val or test)")

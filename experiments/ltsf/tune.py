@@ -24,7 +24,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "ltsf"))
 from provenance import machine, sha256  # noqa: E402
+from run import PATIENCE, PATIENCE_HELP  # noqa: E402
 
 import forecast  # noqa: E402
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
@@ -57,9 +59,7 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--patience", type=int, default=10,
-                        help="epochs without a better validation loss before stopping; 3 stopped DLinear at a high "
-                             "learning rate mid-schedule (validation MSE 0.66-0.69 against 0.65 run to the end)")
+    parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(CONFIG))
     args = parser.parse_args()
