@@ -2,7 +2,8 @@
 experiments/configs/densenet-lstm.yaml, which experiments/ltsf/run.py reads.
 
     pip install -e ".[tune]"
-    FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py [--trials 20] [--dataset etth1] [--horizon 96]
+    FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py \
+        [--trials 20] [--datasets etth1,weather] [--train-stride 4,32] [--horizon 96]
 
 Optuna's TPE sampler (seeded) over head (direct, seq2seq or flatten), channel mixing or
 channel-independent samples, learning rate, schedule warm-up, dropout, weight decay, hidden size,
@@ -22,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,48 +56,75 @@ def space(trial) -> dict:
             "revin": trial.suggest_categorical("revin", [True, False])}
 
 
+def validation_data(name: str) -> tuple:
+    """The dataset with its test rows cut off (nothing in the search can see them)."""
+    data = load_dataset(name)
+    split = {sid: Split(s.train_end, s.val_end, s.val_end) for sid, s in ltsf_split(data, name).items()}
+    return data, split
+
+
+def validation_mse(settings: dict, data, split, args: argparse.Namespace, stride: int) -> float:
+    model = forecast.Forecaster(lookback=336, horizon=args.horizon, max_epochs=args.epochs,
+                                patience=args.patience, batch_size=128, seed=args.seed,
+                                train_stride=stride, **settings)
+    return model.fit(data, split=split).evaluate(part="val")["mse_scaled"]
+
+
 def main() -> None:
     import optuna
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dataset", default="etth1")
+    parser.add_argument("--datasets", default="etth1",
+                        help="comma-separated; with several, the objective is the mean over them of the "
+                             "validation MSE divided by the closed-form ridge's, so each dataset weighs alike")
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-stride", type=int, default=1, help="train on every k-th training window")
+    parser.add_argument("--train-stride", default="1",
+                        help="train on every k-th training window; one k, or one per dataset (comma-separated)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds; no trial starts after it (the trials run so far are the search)")
     parser.add_argument("--out", default=str(CONFIG))
     args = parser.parse_args()
     wall = time.perf_counter()
-    data = load_dataset(args.dataset)
-    # the test rows are cut off: nothing in the search can see them
-    split = {sid: Split(s.train_end, s.val_end, s.val_end) for sid, s in ltsf_split(data, args.dataset).items()}
+    names = args.datasets.split(",")
+    strides = [int(k) for k in args.train_stride.split(",")]
+    if len(strides) == 1:
+        strides *= len(names)
+    if len(strides) != len(names):
+        sys.exit(f"--train-stride: {len(strides)} values for {len(names)} datasets")
+    datasets = {name: validation_data(name) for name in names}
+    # the bar each dataset's score is divided by: the ridge sees every training window
+    ridge = {name: validation_mse({"model": "linear"}, *datasets[name], args, 1) for name in names}
 
     def objective(trial) -> float:
         settings = space(trial)
         began = time.perf_counter()
-        model = forecast.Forecaster(lookback=336, horizon=args.horizon, max_epochs=args.epochs,
-                                    patience=args.patience, batch_size=128, seed=args.seed,
-                                    train_stride=args.train_stride, **settings)
-        model.fit(data, split=split)
-        score = model.evaluate(part="val")["mse_scaled"]
+        scores = {name: validation_mse(settings, *datasets[name], args, stride)
+                  for name, stride in zip(names, strides)}
         trial.set_user_attr("settings", settings)
-        print(f"trial {trial.number}: validation MSE {score:.4f} ({time.perf_counter() - began:.0f} s) {settings}",
+        trial.set_user_attr("scores", scores)
+        shown = ", ".join(f"{name} {score:.4f}" for name, score in scores.items())
+        print(f"trial {trial.number}: validation MSE {shown} ({time.perf_counter() - began:.0f} s) {settings}",
               flush=True)
-        return score
+        return float(np.mean([scores[name] / ridge[name] for name in names]))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=args.seed))
-    study.optimize(objective, n_trials=args.trials)
+    study.optimize(objective, n_trials=args.trials, timeout=args.timeout)
     best = study.best_trial
-    lines = [f"# Written by: python experiments/ltsf/tune.py --dataset {args.dataset} --horizon "
+    scores = best.user_attrs["scores"]
+    lines = [f"# Written by: python experiments/ltsf/tune.py --datasets {args.datasets} --horizon "
              f"{args.horizon} --trials {args.trials} --epochs {args.epochs} --patience {args.patience} "
-             f"--seed {args.seed} --train-stride {args.train_stride}",
-             f"# best of {args.trials} trials by validation MSE {best.value:.4f} (trial {best.number}); "
-             "test windows never seen",
-             f"# data {dataset_path(args.dataset).name} sha256 {sha256(dataset_path(args.dataset))[:16]}; "
-             f"{machine()}; {time.perf_counter() - wall:.0f} s"]
+             f"--seed {args.seed} --train-stride {args.train_stride}"
+             + (f" --timeout {args.timeout:g}" if args.timeout else ""),
+             f"# best of {len(study.trials)} trials (trial {best.number}) by validation MSE: "
+             + ", ".join(f"{name} {scores[name]:.4f} (ridge {ridge[name]:.4f})" for name in names)
+             + "; test windows never seen",
+             "# data " + ", ".join(f"{dataset_path(name).name} sha256 {sha256(dataset_path(name))[:16]}"
+                                  for name in names) + f"; {machine()}; {time.perf_counter() - wall:.0f} s"]
     Path(args.out).write_text("\n".join(lines) + "\n" + yaml.safe_dump(best.user_attrs["settings"], sort_keys=False))
     print(Path(args.out).read_text())
 
