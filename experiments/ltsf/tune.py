@@ -3,7 +3,7 @@ experiments/configs/densenet-lstm.yaml, which experiments/ltsf/run.py reads.
 
     pip install -e ".[tune]"
     FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py \
-        [--trials 20] [--datasets etth1,weather] [--train-stride 4,32] [--horizon 96]
+        [--trials 20] [--datasets etth1,weather] [--train-stride 8,64] [--horizon 96]
 
 Optuna's TPE sampler (seeded) over head (direct, seq2seq or flatten), channel mixing or
 channel-independent samples, learning rate, schedule warm-up, dropout, weight decay, hidden size,
