@@ -33,6 +33,7 @@ from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path  # noqa: E402
 from forecast.evaluation.inference import forecast_windows  # noqa: E402
 from forecast.evaluation.skill import diebold_mariano  # noqa: E402
+from forecast.models.registry import DEFAULTS  # noqa: E402
 
 CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
 # row name -> Forecaster settings (model names and their defaults from forecast.models.registry)
@@ -154,12 +155,25 @@ def main() -> None:
                + ("" if args.rows == ",".join(ROWS) else f" --rows '{args.rows}'"))
     facts = {"training": f"up to {args.epochs} epochs, early stopping on validation loss (patience "
                          f"{args.patience}), batch {args.batch_size}, the best validation checkpoint "
-                         "is evaluated; LSTM-head models have RevIN and a linear highway started "
-                         "from the ridge fitted in RevIN's normalization; " + windows_used(args.train_stride),
+                         f"is evaluated; {normalization(rows)}; " + windows_used(args.train_stride),
              "seeds": args.seeds, "device": device, "wall time": f"{time.perf_counter() - wall:.0f} s"}
     body = (f"DenseNet-LSTM configuration ({CONFIG.relative_to(ROOT.parent)}):\n\n```yaml\n{config}\n```\n\n"
             + "\n\n".join(sections))
     publish(args.out, "LTSF protocol: look-back 336, every channel, every stride-1 test window", command, facts, body)
+
+
+def normalization(rows: list[str]) -> str:
+    """What the LSTM-head rows normalize with and start from: the registry's defaults, or the YAML's."""
+    said = []
+    if any(row not in ONE_RUN and ROWS[row] != "config" and ROWS[row]["model"] != "dlinear" for row in rows):
+        said.append("the named LSTM-head rows have RevIN and a linear highway started from the ridge "
+                    "fitted in RevIN's normalization")
+    if "DenseNet-LSTM (configs/densenet-lstm.yaml)" in rows:
+        chosen = yaml.safe_load(CONFIG.read_text())
+        settings = {**DEFAULTS, **chosen}
+        revin = "RevIN" if settings["revin"] else "no RevIN (inputs z-scored with training statistics only)"
+        said.append(f"the YAML row has {revin} and highway: {settings['highway']} (its block below)")
+    return "; ".join(said) or "no LSTM-head row"
 
 
 def windows_used(stride: int) -> str:
