@@ -281,6 +281,23 @@ def test_fit_says_when_the_model_does_not_beat_naive_on_validation():
     assert forecast.Forecaster(model="linear", **SMALL).fit(ramp).notes_ == []
 
 
+def test_training_that_never_beats_the_untrained_start_on_validation_returns_the_start():
+    frame = noisy_sine(rows=400, noise=0.3)
+    settings = dict(model="densenet-lstm", head="direct", target="y", covariates=[], **SMALL)
+    start = forecast.Forecaster(**{**settings, "max_epochs": 0}).fit(frame)
+    # a learning rate this high throws the network off its ridge start at the first step
+    thrown = forecast.Forecaster(**{**settings, "max_epochs": 2, "lr": 0.5}).fit(frame)
+    assert thrown.notes_[0].startswith("no epoch beat the untrained network's validation loss")
+    for kept, untrained in zip(thrown.network_.state_dict().values(), start.network_.state_dict().values()):
+        assert torch.equal(kept, untrained)
+    # DLinear starts as the look-back mean, which a sine lets training beat: the trained one is kept
+    dlinear = forecast.Forecaster(**{**settings, "model": "dlinear", "max_epochs": 2}).fit(frame)
+    untrained = forecast.Forecaster(**{**settings, "model": "dlinear", "max_epochs": 0}).fit(frame)
+    assert dlinear.notes_ == []
+    assert not torch.equal(dlinear.network_.state_dict()["trend.weight"],
+                           untrained.network_.state_dict()["trend.weight"])
+
+
 @pytest.mark.parametrize("name", ["densenet-lstm", "densenet2d-lstm", "resnet-lstm", "lstm"])
 @pytest.mark.parametrize("head", ["seq2seq", "direct", "flatten"])
 def test_channel_independent_training_works_with_every_encoder_and_head(name, head):

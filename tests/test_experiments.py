@@ -33,6 +33,7 @@ def test_ltsf_table_runs_and_gives_a_verdict(tmp_path, data_dir):
     assert "Verdicts against the untrained start" in report and "every 8th training window" in report
     # the header says what normalizes the rows that ran, not the YAML row that did not
     assert "the named LSTM-head rows have RevIN" in report and "the YAML row has" not in report
+    assert "Seeds in which no epoch beat the untrained network on validation" in report
 
 
 def test_tune_writes_a_config_from_validation(tmp_path, data_dir):
@@ -54,6 +55,7 @@ def test_ablation_runs_and_compares_with_ridge_and_base(tmp_path, data_dir):
     report = out.read_text()
     assert "| ridge | closed form, look-back 336 | 0.3702 | 0.3915 |" in report
     assert "- no-highway: seed 0: " in report and "sha256 f18de3ad269cef59" in report
+    assert "| untrained | " in report and " | 0 of 1 | " in report  # max_epochs 0 keeps nothing
 
 
 def test_stocks_backtest_reports_skill_and_portfolios(tmp_path, data_dir):

@@ -95,8 +95,9 @@ def run_cell(settings: dict, data, split) -> dict:
     forecasts, truth = forecast_windows(model.network_, module.datasets["test"], module.target_scaler)
     scale = module.target_scaler.scale
     error = (forecasts[..., 0] - truth) / scale
+    kept = any(note.startswith("no epoch beat the untrained network") for note in model.notes_)
     return {"mse": (error ** 2).mean(axis=(1, 2)), "mae": np.abs(error).mean(axis=(1, 2)),
-            "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0)}
+            "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0), "kept_start": kept}
 
 
 def verdict(runs: list[dict], bar: dict, horizon: int) -> str:
@@ -106,8 +107,14 @@ def verdict(runs: list[dict], bar: dict, horizon: int) -> str:
     gap = means.mean() - bar["mse"].mean()
     spread = means.std(ddof=1) if len(means) > 1 else 0.0
     lag = min(horizon, len(bar["mse"]) - 1)  # overlapping windows: autocovariances to h-1
-    better = [diebold_mariano(run["mse"], bar["mse"], lag, "less").p_value for run in runs]
-    worse = [diebold_mariano(run["mse"], bar["mse"], lag, "greater").p_value for run in runs]
+    if all(np.array_equal(run["mse"], bar["mse"]) for run in runs):
+        return "level (the same forecasts in every seed: training kept the untrained start)"
+
+    def p_value(run: dict, side: str) -> float:  # a seed that kept the start forecasts as the bar
+        same = np.array_equal(run["mse"], bar["mse"])
+        return 1.0 if same else diebold_mariano(run["mse"], bar["mse"], lag, side).p_value
+    better = [p_value(run, "less") for run in runs]
+    worse = [p_value(run, "greater") for run in runs]
     if max(better) < 0.05 and -gap > spread:
         return f"better (DM p <= {max(better):.2g} in every seed; gap {gap:+.4f}, seed std {spread:.4f})"
     if max(worse) < 0.05 and gap > spread:
@@ -144,7 +151,8 @@ def main() -> None:
                     result = run_cell(settings_of(row, args, horizon, seed), data, split)
                     cells.setdefault((row, horizon), []).append(result)
                     print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
-                          f"({result['seconds']:.0f} s, {result['epochs']} epochs)", flush=True)
+                          f"({result['seconds']:.0f} s, {result['epochs']} epochs"
+                          f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
         sections.append(section(name, data, horizons, rows, cells))
     config = yaml.safe_dump(yaml.safe_load(CONFIG.read_text()), sort_keys=False).strip()
     import torch
@@ -206,6 +214,11 @@ def section(name: str, data, horizons: list[int], rows: list[str], cells: dict) 
     lines += ["", "Published rows give MSE only (the MAE column holds nothing). "
               "Mean ± sample std over the seeds; naive, the ridge and the untrained start have no seed.", ""]
     trained = [row for row in rows if row not in ONE_RUN]
+    kept = [f"{row} H={horizon}: {sum(run['kept_start'] for run in cells[(row, horizon)])} of "
+            f"{len(cells[(row, horizon)])}" for row in trained for horizon in horizons
+            if any(run["kept_start"] for run in cells[(row, horizon)])]
+    lines += ["", "Seeds in which no epoch beat the untrained network on validation, so that it was "
+              "kept untrained: " + ("; ".join(kept) if kept else "none") + "."]
     for bar, title in ((RIDGE, "Verdicts against the closed-form ridge (per-window test MSE):"),
                        (START, "Verdicts against the untrained start (what training the network adds):")):
         judged = trained if bar == RIDGE else [  # the rows that start from it

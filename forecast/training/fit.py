@@ -6,6 +6,7 @@ import signal
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import lightning as L
 import torch
@@ -16,11 +17,15 @@ from forecast.training.forecasting import ForecastingModule
 from forecast.training.scope import quiet, restored_torch_flags
 from forecast.training.trainer import make_trainer
 
+START_FILE = "start.pt"  # the untrained network's weights and validation loss, beside last.ckpt
+
 
 @dataclass
 class Trained:
-    """The trained network (best validation checkpoint when there was validation, on the CPU),
-    the last logged metrics, and notes on how training went."""
+    """The trained network (when there was validation, the best by validation loss of the
+    epochs' checkpoints and the untrained network; on the CPU), the last logged metrics (the
+    untrained network's validation figures when it is the one returned), and notes on how
+    training went."""
 
     network: nn.Module
     metrics: dict[str, float]
@@ -37,8 +42,9 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                   resume_from: str | None = None) -> Trained:
     """Train ``network`` on ``data``'s training windows with a Lightning Trainer, which is handed
     the DataModule itself (so DDP shards it). Early stopping and checkpoint selection watch the
-    validation loss; without validation windows, training runs all ``max_epochs`` and says so in
-    the notes. ``log_dir`` keeps the last epoch's checkpoint (``checkpoints/last.ckpt``) and the
+    validation loss, and the untrained network is scored first: when no epoch beats it, it is
+    returned and the notes say so. Without validation windows, training runs all ``max_epochs``
+    and says so in the notes. ``log_dir`` keeps the last epoch's checkpoint (``checkpoints/last.ckpt``) and the
     ``logger``'s files ("csv", or "tensorboard": losses, learning rate, validation metrics and a
     forecast figure per epoch);
     ``resume_from`` such a file continues that run where it stopped. Lightning's output and its
@@ -52,22 +58,49 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     has_val = len(data.datasets["val"]) > 0
     notes = [] if has_val else [f"no validation windows: trained for all {max_epochs} epochs "
                                 "without early stopping or checkpoint selection"]
+    hardware = {"accelerator": accelerator, "devices": devices, "strategy": strategy,
+                "precision": precision, "deterministic": deterministic}
     with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch:
-        trainer = make_trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
-                               strategy=strategy, precision=precision,
-                               patience=patience, validation=has_val,
-                               log_dir=log_dir or scratch, logger=logger, progress=progress,
-                               deterministic=deterministic)
+        trainer = make_trainer(max_epochs=max_epochs, patience=patience, validation=has_val,
+                               log_dir=log_dir or scratch, logger=logger, progress=progress, **hardware)
+        # the untrained network (for the LSTM models, the ridge start) is a candidate too: a run
+        # that never beats it on validation returns it rather than a worse trained one; scored by
+        # a Trainer of its own, without the run's loggers and callbacks
+        start = (_start(make_trainer(log_dir=None, progress=False, **hardware), module, data,
+                        log_dir or scratch, resume_from) if has_val and max_epochs else None)
         _fit(trainer, module, data, resume_from)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             module.load_state_dict(state)
         metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+        if start and best and start["loss"] <= float(trainer.checkpoint_callback.best_model_score):
+            module.load_state_dict(start["state"])
+            metrics.update(start["metrics"])  # the validation figures of the network returned
+            notes.append(f"no epoch beat the untrained network's validation loss ({start['loss']:.5g}): "
+                         "it is kept, untrained")
         metrics["epochs"] = trainer.current_epoch
     if trainer.current_epoch < max_epochs and has_val:
         notes.append(f"early stopping after {trainer.current_epoch} epochs")
     return Trained(module.model.cpu().eval(), metrics, notes)
+
+
+def _start(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule, log_dir: str,
+           resume_from: str | None) -> dict | None:
+    """The untrained network's validation loss and weights: scored now and kept beside the run's
+    checkpoints, or read back from there when the run is resumed."""
+    if resume_from:
+        saved = Path(resume_from).with_name(START_FILE)
+        return torch.load(saved, map_location="cpu", weights_only=True) if saved.is_file() else None
+    state = {key: value.detach().cpu().clone() for key, value in module.state_dict().items()}
+    scores = trainer.validate(module, datamodule=data, verbose=False)[0]
+    metrics = {key: float(value) for key, value in scores.items()}
+    start = {"loss": metrics["val_loss"], "metrics": metrics, "state": state}
+    if trainer.global_rank == 0:
+        folder = Path(log_dir) / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(start, folder / START_FILE)
+    return start
 
 
 def _fit(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule,

@@ -70,4 +70,6 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
                      enable_progress_bar=False, enable_model_summary=False,
                      gradient_clip_val=gradient_clip, deterministic=deterministic,
                      use_distributed_sampler=False, default_root_dir=str(log_dir) if log_dir else None,
-                     **trainer_options)
+                     # validate() before fit() scores the untrained network; under inference mode it
+                     # would leave the module's metric states as inference tensors fit() cannot update
+                     inference_mode=False, **trainer_options)
