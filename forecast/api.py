@@ -49,7 +49,8 @@ class Forecaster:
 
     Training: ``loss`` "mse" | "mae" | "huber" (pinball with quantiles); ``max_epochs``;
     ``batch_size``; ``train_stride`` steps between training windows (validation and test
-    windows always step by one; a stride above one trades data for speed on long series);
+    windows always step by one; a stride above one trades data for speed on long series, and
+    the closed-form ridge and the highway's ridge start still read every training window);
     ``lr`` (None: the model's default); ``weight_decay`` of AdamW;
     ``schedule`` of the learning rate, "cosine" (after a linear ``warmup`` over that share of the
     steps), "onecycle" or "none";
@@ -125,7 +126,7 @@ class Forecaster:
         module.setup("fit")
         schema = Schema.of(module, read_options)
         network = self._network(settings, schema)
-        train, val_windows = module.datasets["train"], module.datasets["val"]
+        train, val_windows = module.datasets["train_every"], module.datasets["val"]
         validation = val_windows.loader(4096) if len(val_windows) else None
         self.notes_, self.training_metrics_ = [], {}
         spec = model_spec(settings["model"])

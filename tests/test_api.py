@@ -158,6 +158,17 @@ def test_scalers_and_the_ridge_start_see_only_training_rows():
     assert fits[0].evaluate(part="test")["mse"] != fits[1].evaluate(part="test")["mse"]
 
 
+def test_a_train_stride_thins_gradient_descent_only_the_ridge_fits_read_every_training_window():
+    frame = noisy_sine(rows=400)
+    starts = [forecast.Forecaster(model="densenet-lstm", target="y", max_epochs=0, train_stride=stride,
+                                  **SMALL).fit(frame) for stride in (1, 7)]
+    assert len(starts[1].data_.datasets["train"]) < len(starts[0].data_.datasets["train"]) / 6
+    assert torch.equal(starts[0].network_.highway.weight, starts[1].network_.highway.weight)
+    ridges = [forecast.Forecaster(model="linear", target="y", train_stride=stride, **SMALL)
+              .fit(frame, test=0.2) for stride in (1, 7)]
+    assert ridges[0].evaluate(part="test")["mse"] == ridges[1].evaluate(part="test")["mse"]
+
+
 @pytest.mark.parametrize("name", ["naive", "drift", "seasonal-naive", "linear", "dlinear", "lstm",
                                   "resnet-lstm", "densenet2d-lstm"])
 def test_every_model_name_fits_and_forecasts(name):

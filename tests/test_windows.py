@@ -165,6 +165,7 @@ def test_train_stride_thins_training_windows_only():
     every.setup(), thinned.setup()
     assert thinned.datasets["train"].origins.tolist() == list(range(8, 40 - 3 + 1, 5))
     assert every.datasets["train"].origins.tolist()[::5] == thinned.datasets["train"].origins.tolist()
+    assert torch.equal(thinned.datasets["train_every"].origins, every.datasets["train"].origins)
     for part in ("val", "test"):
         assert torch.equal(thinned.datasets[part].origins, every.datasets[part].origins)
 

@@ -188,8 +188,8 @@ def windows_used(stride: int) -> str:
     if stride == 1:
         return "every training window is used"
     return (f"neural models train on every {stride}th training window (validation and test windows "
-            "are never thinned; naive and the closed-form ridge use every training window; the "
-            "untrained start is fitted on the thinned windows, as the trained rows' starts are)")
+            "are never thinned; naive, the closed-form ridge and the highway's ridge start read every "
+            "training window)")
 
 
 def section(name: str, data, horizons: list[int], rows: list[str], cells: dict) -> str:

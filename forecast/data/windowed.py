@@ -20,9 +20,6 @@ from forecast.data.times import TIME_COLUMN_NAMES
 from forecast.data.windows import WindowDataset, WindowSpec
 from forecast.errors import DataError
 
-PARTS = ("train", "val", "test")
-
-
 @dataclass(frozen=True)
 class Layout:
     """Where each series lies in the stacked arrays: first row and number of rows."""
@@ -64,7 +61,8 @@ class SeriesWindows:
     features (``"auto"`` picks them from the frequency). Scalers are fit on the training rows of
     every series and nothing else. The predict set has one window per series whose origin is the
     end of the data; future covariates for it come from ``future`` (one frame per series id).
-    Origins step by ``spec.stride``; training origins by ``train_stride`` when it is given.
+    Origins step by ``spec.stride``; training origins by ``train_stride`` when it is given
+    (``datasets["train_every"]`` keeps every training window for closed-form fits).
     """
 
     def __init__(self, data: SeriesData, spec: WindowSpec, split: Splits | None = None,
@@ -130,11 +128,16 @@ class SeriesWindows:
         inputs, future, layout = self._stack({sid: frames[sid] for sid in frames})
         self.layout = layout
         targets = inputs[:, :len(self.target)]
-        for part in PARTS:
-            spec = replace(self.spec, stride=self.train_stride) if part == "train" and self.train_stride \
-                else self.spec
-            origins = [spec.origins(*self.split[sid].bounds(part)) + layout.offsets[sid]
-                       for sid in frames]
+        thinned = replace(self.spec, stride=self.train_stride) if self.train_stride else self.spec
+        # closed-form fits (the ridge, the highway's ridge start) cost one pass, so they read every
+        # training window; train_stride thins only what gradient descent sees
+        for part, spec in (("train", thinned), ("val", self.spec), ("test", self.spec),
+                           ("train_every", self.spec)):
+            if part == "train_every" and spec == thinned:
+                self.datasets[part] = self.datasets["train"]
+                continue
+            origins = [spec.origins(*self.split[sid].bounds(part.removesuffix("_every")))
+                       + layout.offsets[sid] for sid in frames]
             self.datasets[part] = WindowDataset(inputs, np.concatenate(origins), self.spec,
                                                 targets, future, self.channel_independent)
 
