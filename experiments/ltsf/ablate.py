@@ -36,6 +36,7 @@ VARIANTS = {
     "learned": ("highway randomly started, trained (warm start off)", {"highway": "learned"}),
     "no-highway": ("no linear highway: the network alone", {"highway": None}),
     "independent": ("channel-independent: each channel its own sample", {"channel_independent": True}),
+    "lookback-512": ("look-back 512", {"lookback": 512}),
     "lookback-720": ("look-back 720", {"lookback": 720}),
     "flatten": ("flatten head over every LSTM step", {"head": "flatten"}),
     "seq2seq": ("seq2seq LSTM decoder head", {"head": "seq2seq"}),
