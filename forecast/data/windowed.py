@@ -128,18 +128,19 @@ class SeriesWindows:
         inputs, future, layout = self._stack({sid: frames[sid] for sid in frames})
         self.layout = layout
         targets = inputs[:, :len(self.target)]
+
+        def windows(part: str, spec: WindowSpec) -> WindowDataset:
+            origins = [spec.origins(*self.split[sid].bounds(part)) + layout.offsets[sid] for sid in frames]
+            return WindowDataset(inputs, np.concatenate(origins), self.spec, targets, future,
+                                 self.channel_independent)
+
         thinned = replace(self.spec, stride=self.train_stride) if self.train_stride else self.spec
+        self.datasets.update(train=windows("train", thinned), val=windows("val", self.spec),
+                             test=windows("test", self.spec))
         # closed-form fits (the ridge, the highway's ridge start) cost one pass, so they read every
         # training window; train_stride thins only what gradient descent sees
-        for part, spec in (("train", thinned), ("val", self.spec), ("test", self.spec),
-                           ("train_every", self.spec)):
-            if part == "train_every" and spec == thinned:
-                self.datasets[part] = self.datasets["train"]
-                continue
-            origins = [spec.origins(*self.split[sid].bounds(part.removesuffix("_every")))
-                       + layout.offsets[sid] for sid in frames]
-            self.datasets[part] = WindowDataset(inputs, np.concatenate(origins), self.spec,
-                                                targets, future, self.channel_independent)
+        self.datasets["train_every"] = self.datasets["train"] if thinned == self.spec \
+            else windows("train", self.spec)
 
     def origins(self, part: str) -> list[tuple[str, int]]:
         """(series id, row of the first forecast step) of each window of a part, in order."""
