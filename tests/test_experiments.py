@@ -23,7 +23,8 @@ def test_ltsf_table_runs_and_gives_a_verdict(tmp_path, data_dir):
     out = tmp_path / "ltsf.md"
     rows = ("naive,linear (closed-form ridge),RevIN ridge (the LSTM models' untrained start),"
             "DenseNet-LSTM (RevIN and direct head)")
-    done = run("experiments/ltsf/run.py", "--datasets", "etth1", "--horizons", "96", "--seeds", "0,1",
+    done = run("experiments/ltsf/run.py", "--datasets", "etth1,stock:GSPC_2000-2017", "--horizons", "96",
+               "--seeds", "0,1",
                "--epochs", "1", "--train-stride", "8", "--rows", rows, "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     report = out.read_text()
@@ -34,6 +35,9 @@ def test_ltsf_table_runs_and_gives_a_verdict(tmp_path, data_dir):
     # the header says what normalizes the rows that ran, not the YAML row that did not
     assert "the named LSTM-head rows have RevIN" in report and "the YAML row has" not in report
     assert "Seeds in which no epoch beat the untrained network on validation" in report
+    assert report.count("Verdicts against naive") == 2
+    # data the search never saw: the index's file checksum, split 70/10/20 as the LTSF papers' non-ETT sets
+    assert "GSPC_2000-2017.csv sha256 459b019459a4e443, 4528 rows, split 70/10/20 by rows" in report
 
 
 def test_tune_writes_a_config_from_validation(tmp_path, data_dir):
