@@ -35,7 +35,7 @@ from provenance import publish, sha256  # noqa: E402
 import forecast  # noqa: E402
 from forecast.data import load_dataset, ltsf_split  # noqa: E402
 from forecast.data.registry import dataset_path, stock_path  # noqa: E402
-from forecast.data.splits import split_by_fraction  # noqa: E402
+from forecast.data.splits import Splits, split_by_fraction  # noqa: E402
 from forecast.evaluation.inference import forecast_windows  # noqa: E402
 from forecast.evaluation.skill import diebold_mariano  # noqa: E402
 from forecast.models.registry import DEFAULTS  # noqa: E402
@@ -176,7 +176,7 @@ def main() -> None:
     publish(args.out, "LTSF protocol: look-back 336, every channel, every stride-1 test window", command, facts, body)
 
 
-def split_of(data, name: str) -> tuple[dict, str]:
+def split_of(data, name: str) -> tuple[Splits, str]:
     """The LTSF papers' split of a benchmark set, or their 70/10/20 by rows for other data; and its name."""
     try:
         return ltsf_split(data, name), "LTSF split"
@@ -216,7 +216,8 @@ def windows_used(stride: int) -> str:
 def section(name: str, data, split_name: str, horizons: list[int], rows: list[str], cells: dict) -> str:
     """One dataset: MSE and MAE (mean ± std over seeds) per horizon, published figures, verdicts."""
     head = "| model | " + " | ".join(f"MSE H={h} | MAE H={h}" for h in horizons) + " | fit s |"
-    lines = [f"## {name}", "", f"- data: {data_file(name).name} sha256 {sha256(data_file(name))[:16]}, "
+    path = data_file(name)
+    lines = [f"## {name}", "", f"- data: {path.name} sha256 {sha256(path)[:16]}, "
              f"{sum(data.lengths().values())} rows, {split_name}", "", head,
              "|---|" + "---|" * (2 * len(horizons) + 1)]
     for row in rows:
