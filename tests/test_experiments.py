@@ -119,3 +119,20 @@ def test_training_flops_add_the_lstm_gates_to_the_counted_products():
     gates = 2 * 7 * 4 * 5 * (3 + 5)  # per window, forward
     linear = 2 * 35 * 6  # per window, forward; its backward counts twice that (input and weight)
     assert training_flops(Tiny(), windows) == 3 * gates + 3 * linear
+
+
+def test_verdict_against_a_trained_row_pairs_its_seeds():
+    sys.path.insert(0, str(ROOT / "experiments" / "ltsf"))
+    from run import encoder_only, verdict
+
+    rng = np.random.default_rng(0)
+    plain = [{"mse": rng.gamma(2.0, 0.2, 400) + offset} for offset in (0.0, 0.5, 1.0)]
+    encoder = [{"mse": 0.9 * run["mse"]} for run in plain]  # 10 % below its own seed of the plain row
+    assert verdict(encoder, plain, horizon=4).startswith("better (DM p <= ")
+    # against the plain row's first seed alone, the third seed is far worse: pairing is what decides
+    assert verdict(encoder, plain[:1], horizon=4).startswith("level (gap +")
+    assert verdict(plain, plain, horizon=4).startswith("level (the same forecasts in every seed")
+    assert encoder_only("DenseNet-LSTM (RevIN and direct head)") and encoder_only("ResNet1D-LSTM")
+    assert not any(encoder_only(row) for row in ("LSTM", "DenseNet-LSTM (channel-independent)",
+                                                 "DenseNet-LSTM (configs/densenet-lstm.yaml)",
+                                                 "RevIN ridge (the LSTM models' untrained start)"))

@@ -82,13 +82,13 @@ def main() -> None:
         lines.append(f"| {name} | {VARIANTS[name][0]} | {mse.mean():.4f}{spread(mse)} | "
                      f"{mae.mean():.4f}{spread(mae)} | {np.mean([r['seconds'] for r in results]):.0f} | "
                      f"{sum(r['kept_start'] for r in results)} of {len(results)} | "
-                     f"{verdict(results, ridge, args.horizon)} |")
+                     f"{verdict(results, [ridge], args.horizon)} |")
     if "base" in runs:
         lines += ["", "Against the base, seed by seed (each variant's run and the base's run share a seed;"
                   " the DM test pairs their per-window MSE):", ""]
         for name, results in runs.items():
             if name != "base":
-                pairs = [verdict([mine], theirs, args.horizon) for mine, theirs in zip(results, runs["base"])]
+                pairs = [verdict([mine], [theirs], args.horizon) for mine, theirs in zip(results, runs["base"])]
                 lines.append(f"- {name}: " + "; ".join(f"seed {s}: {v}" for s, v in zip(seeds, pairs)))
     command = (f"python experiments/ltsf/ablate.py --dataset {args.dataset} --horizon {args.horizon} "
                f"--seeds {args.seeds} --epochs {args.epochs} --patience {args.patience} "

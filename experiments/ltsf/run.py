@@ -62,7 +62,10 @@ RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
 # LSTM-head rows start from, so the gap to it is what training the network adds
 START = "RevIN ridge (the LSTM models' untrained start)"
-ONE_RUN = ("naive", RIDGE, START)  # one run says all: no seed changes them (to 1e-5)
+ONE_RUN = ("naive", RIDGE, START)
+# the encoder rows differ from it in the encoder alone (same head, RevIN, start, lr): the verdict
+# against it, seed against seed, is what the encoder adds
+PLAIN = "LSTM"  # one run says all: no seed changes them (to 1e-5)
 # fair-protocol figures (every test window), DESIGN.md: MSE at 96/192/336/720
 PUBLISHED = {
     "etth1": {"PatchTST (TFB/OpenTS)": (0.377, 0.409, 0.431, 0.457),
@@ -105,26 +108,46 @@ def run_cell(settings: dict, data, split) -> dict:
             "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0), "kept_start": kept}
 
 
-def verdict(runs: list[dict], bar: dict, horizon: int) -> str:
-    """Better / worse than ``bar`` (one run, e.g. the ridge) only when every seed's Diebold-Mariano
-    test (HLN, one-sided, 5 %) says so and the gap exceeds the seed spread; level otherwise."""
-    means = np.array([run["mse"].mean() for run in runs])
-    gap = means.mean() - bar["mse"].mean()
-    spread = means.std(ddof=1) if len(means) > 1 else 0.0
-    lag = min(horizon, len(bar["mse"]) - 1)  # overlapping windows: autocovariances to h-1
-    if all(np.array_equal(run["mse"], bar["mse"]) for run in runs):
+def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:
+    """Better / worse than the bar only when every seed's Diebold-Mariano test (HLN, one-sided, 5 %)
+    says so and the gap exceeds the seed spread; level otherwise. ``bars`` is one run (the ridge: no
+    seed changes it) or one per seed of another trained row, compared seed against seed."""
+    if len(bars) == 1:
+        bars = bars * len(runs)
+    if len(bars) != len(runs):
+        raise ValueError(f"{len(runs)} seeds against {len(bars)} runs of the bar")
+    gaps = np.array([run["mse"].mean() - bar["mse"].mean() for run, bar in zip(runs, bars)])
+    gap = gaps.mean()
+    spread = gaps.std(ddof=1) if len(gaps) > 1 else 0.0
+    lag = min(horizon, len(bars[0]["mse"]) - 1)  # overlapping windows: autocovariances to h-1
+    same = [np.array_equal(run["mse"], bar["mse"]) for run, bar in zip(runs, bars)]
+    if all(same):
         return "level (the same forecasts in every seed: training kept the untrained start)"
 
-    def p_value(run: dict, side: str) -> float:  # a seed that kept the start forecasts as the bar
-        same = np.array_equal(run["mse"], bar["mse"])
-        return 1.0 if same else diebold_mariano(run["mse"], bar["mse"], lag, side).p_value
-    better = [p_value(run, "less") for run in runs]
-    worse = [p_value(run, "greater") for run in runs]
+    def p_value(seed: int, side: str) -> float:  # a seed that kept the start forecasts as the bar
+        return 1.0 if same[seed] else diebold_mariano(runs[seed]["mse"], bars[seed]["mse"], lag, side).p_value
+    better = [p_value(seed, "less") for seed in range(len(runs))]
+    worse = [p_value(seed, "greater") for seed in range(len(runs))]
     if max(better) < 0.05 and -gap > spread:
         return f"better (DM p <= {max(better):.2g} in every seed; gap {gap:+.4f}, seed std {spread:.4f})"
     if max(worse) < 0.05 and gap > spread:
         return f"worse (DM p <= {max(worse):.2g} in every seed; gap {gap:+.4f}, seed std {spread:.4f})"
     return f"level (gap {gap:+.4f}, seed std {spread:.4f}, DM p for better {min(better):.2g}-{max(better):.2g})"
+
+
+def encoder_only(row: str) -> bool:
+    """Whether ``row`` is the plain LSTM row with an encoder added and nothing else changed."""
+    chosen = ROWS[row]
+    return isinstance(chosen, dict) and chosen["model"] != "lstm" and {**chosen, "model": "lstm"} == ROWS[PLAIN]
+
+
+def judged_against(bar: str, trained: list[str]) -> list[str]:
+    """The trained rows that a verdict against ``bar`` speaks about."""
+    if bar == START:  # the rows that start from it
+        return [row for row in trained if ROWS[row] != "config" and ROWS[row]["model"] != "dlinear"]
+    if bar == PLAIN:
+        return [row for row in trained if encoder_only(row)]
+    return trained
 
 
 def main() -> None:
@@ -243,16 +266,16 @@ def section(name: str, data, split_name: str, horizons: list[int], rows: list[st
               "kept untrained: " + ("; ".join(kept) if kept else "none") + "."]
     for bar, title in ((RIDGE, "Verdicts against the closed-form ridge (per-window test MSE):"),
                        (START, "Verdicts against the untrained start (what training the network adds):"),
-                       ("naive", "Verdicts against naive (the last value repeated; the bar on prices):")):
-        judged = trained if bar != START else [  # the rows that start from it
-            row for row in trained if ROWS[row] != "config" and ROWS[row]["model"] != "dlinear"]
+                       ("naive", "Verdicts against naive (the last value repeated; the bar on prices):"),
+                       (PLAIN, "Verdicts against the plain LSTM, seed against seed (what the encoder adds):")):
+        judged = judged_against(bar, trained)
         if bar not in rows or not judged:
             continue
         lines += ["", title]
         for row in judged:
             lines += ["", f"{row}:", ""]
             for horizon in horizons:
-                lines.append(f"- H={horizon}: " + verdict(cells[(row, horizon)], cells[(bar, horizon)][0], horizon))
+                lines.append(f"- H={horizon}: " + verdict(cells[(row, horizon)], cells[(bar, horizon)], horizon))
     return "\n".join(lines)
 
 
