@@ -62,10 +62,10 @@ RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
 # LSTM-head rows start from, so the gap to it is what training the network adds
 START = "RevIN ridge (the LSTM models' untrained start)"
-ONE_RUN = ("naive", RIDGE, START)
+ONE_RUN = ("naive", RIDGE, START)  # one run says all: no seed changes them (to 1e-5)
 # the encoder rows differ from it in the encoder alone (same head, RevIN, start, lr): the verdict
 # against it, seed against seed, is what the encoder adds
-PLAIN = "LSTM"  # one run says all: no seed changes them (to 1e-5)
+PLAIN = "LSTM"
 # fair-protocol figures (every test window), DESIGN.md: MSE at 96/192/336/720
 PUBLISHED = {
     "etth1": {"PatchTST (TFB/OpenTS)": (0.377, 0.409, 0.431, 0.457),
