@@ -3,14 +3,16 @@ linear baselines, 3 seeds for every trained model, and a Diebold-Mariano verdict
 
     FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/run.py \
         [--datasets etth1,weather] [--horizons 96,192,336,720] [--seeds 0,1,2] [--epochs 10] \
-        [--train-stride 1]
+        [--train-stride 1] [--jobs 2]
 
 ``--datasets`` also takes ``stock:TICKER`` (e.g. ``stock:GSPC_2000-2017``, the S&P 500 index): a
 check of the chosen configuration on data the search never saw, split 70/10/20 by rows as the LTSF
 papers split their non-ETT sets.
 
 Protocol (DESIGN.md): look-back 336, all channels, z-scored with training statistics, MSE/MAE on
-the normalized scale over every stride-1 test window. ``--train-stride N`` trains the neural
+the normalized scale over every stride-1 test window. ``--jobs N`` fits N cells at a time, each in
+a process of one thread (on two cores, two small LSTMs side by side beat one on two threads).
+``--train-stride N`` trains the neural
 models on every Nth training window (validation and test windows are never thinned; the
 closed-form ridge and naive rows always use every window, so the bar is never weakened).
 DenseNet-LSTM runs the configuration in experiments/configs/densenet-lstm.yaml (written by tune.py
@@ -21,11 +23,15 @@ commit, versions, device, seeds and wall times.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,32 +169,33 @@ def main() -> None:
                         help="neural models train on every Nth training window (never val or test)")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated names from ROWS (no name holds a comma)")
     parser.add_argument("--accelerator", default="auto")
+    parser.add_argument("--jobs", type=int, default=1, help="cells fitted at a time, each in a process of one thread")
     parser.add_argument("--out", default="experiments/results/ltsf.md")
     args = parser.parse_args()
     wall = time.perf_counter()
     horizons = [int(h) for h in args.horizons.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = args.rows.split(",")
-    sections = []
-    for name in args.datasets.split(","):
-        data = load_dataset(name)
-        split, split_name = split_of(data, name)
-        cells: dict[tuple[str, int], list[dict]] = {}
-        for horizon in horizons:
-            for row in rows:
-                for seed in seeds[:1] if row in ONE_RUN else seeds:
-                    result = run_cell(settings_of(row, args, horizon, seed), data, split)
-                    cells.setdefault((row, horizon), []).append(result)
-                    print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
-                          f"({result['seconds']:.0f} s, {result['epochs']} epochs"
-                          f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
-        sections.append(section(name, data, split_name, horizons, rows, cells))
+    datasets = {name: load_dataset(name) for name in args.datasets.split(",")}
+    splits = {name: split_of(data, name) for name, data in datasets.items()}
+    keys = [(name, horizon, row, seed) for name in datasets for horizon in horizons for row in rows
+            for seed in (seeds[:1] if row in ONE_RUN else seeds)]
+    cells: dict[str, dict[tuple[str, int], list[dict]]] = {name: {} for name in datasets}
+    with cell_map(args.jobs) as fit:
+        work = [(settings_of(row, args, horizon, seed), datasets[name], splits[name][0])
+                for name, horizon, row, seed in keys]
+        for (name, horizon, row, seed), result in zip(keys, fit(run_cell, *zip(*work))):
+            cells[name].setdefault((row, horizon), []).append(result)
+            print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
+                  f"({result['seconds']:.0f} s, {result['epochs']} epochs"
+                  f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
+    sections = [section(name, datasets[name], splits[name][1], horizons, rows, cells[name]) for name in datasets]
     config = yaml.safe_dump(yaml.safe_load(CONFIG.read_text()), sort_keys=False).strip()
-    import torch
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.accelerator != "cpu" else "CPU"
     command = (f"python experiments/ltsf/run.py --datasets {args.datasets} --horizons {args.horizons} "
                f"--seeds {args.seeds} --epochs {args.epochs} --patience {args.patience} "
                f"--batch-size {args.batch_size} --train-stride {args.train_stride}"
+               + ("" if args.jobs == 1 else f" --jobs {args.jobs}")
                + ("" if args.rows == ",".join(ROWS) else f" --rows '{args.rows}'"))
     facts = {"training": f"up to {args.epochs} epochs, early stopping on validation loss (patience "
                          f"{args.patience}), batch {args.batch_size}, the best validation checkpoint "
@@ -197,6 +204,18 @@ def main() -> None:
     body = (f"DenseNet-LSTM configuration ({CONFIG.relative_to(ROOT.parent)}):\n\n```yaml\n{config}\n```\n\n"
             + "\n\n".join(sections))
     publish(args.out, "LTSF protocol: look-back 336, every channel, every stride-1 test window", command, facts, body)
+
+
+@contextlib.contextmanager
+def cell_map(jobs: int):
+    """A map over cells: in this process, or in `jobs` processes of one thread each."""
+    if jobs == 1:
+        yield map
+        return
+    # spawn, not fork: a forked child inherits the parent's torch thread pool in an unknown state
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        yield pool.map
 
 
 def split_of(data, name: str) -> tuple[Splits, str]:
