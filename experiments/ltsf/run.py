@@ -11,8 +11,7 @@ papers split their non-ETT sets.
 
 Protocol (DESIGN.md): look-back 336, all channels, z-scored with training statistics, MSE/MAE on
 the normalized scale over every stride-1 test window. ``--jobs N`` fits N cells at a time, each in
-a process of one thread (on two cores, two small LSTMs side by side beat one on two threads).
-``--train-stride N`` trains the neural
+a process of one thread, so that N cores each fit a cell. ``--train-stride N`` trains the neural
 models on every Nth training window (validation and test windows are never thinned; the
 closed-form ridge and naive rows always use every window, so the bar is never weakened).
 DenseNet-LSTM runs the configuration in experiments/configs/densenet-lstm.yaml (written by tune.py
@@ -27,6 +26,7 @@ import contextlib
 import multiprocessing
 import sys
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -207,7 +207,7 @@ def main() -> None:
 
 
 @contextlib.contextmanager
-def cell_map(jobs: int):
+def cell_map(jobs: int) -> Iterator[Callable]:
     """A map over cells: in this process, or in `jobs` processes of one thread each."""
     if jobs == 1:
         yield map
