@@ -181,10 +181,10 @@ def main() -> None:
     keys = [(name, horizon, row, seed) for name in datasets for horizon in horizons for row in rows
             for seed in (seeds[:1] if row in ONE_RUN else seeds)]
     cells: dict[str, dict[tuple[str, int], list[dict]]] = {name: {} for name in datasets}
+    settings = [settings_of(row, args, horizon, seed) for _, horizon, row, seed in keys]
+    data, split = [datasets[key[0]] for key in keys], [splits[key[0]][0] for key in keys]
     with cell_map(args.jobs) as fit:
-        work = [(settings_of(row, args, horizon, seed), datasets[name], splits[name][0])
-                for name, horizon, row, seed in keys]
-        for (name, horizon, row, seed), result in zip(keys, fit(run_cell, *zip(*work))):
+        for (name, horizon, row, seed), result in zip(keys, fit(run_cell, settings, data, split)):
             cells[name].setdefault((row, horizon), []).append(result)
             print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
                   f"({result['seconds']:.0f} s, {result['epochs']} epochs"
