@@ -7,15 +7,18 @@ import pytest
 
 
 @pytest.mark.slow
-def test_forecaster_ddp_shards_training_and_validates_like_one_process(tmp_path):
-    done = subprocess.run([sys.executable, str(Path(__file__).parent / "ddp_worker.py"), str(tmp_path)],
+@pytest.mark.parametrize("mode, channels", [("mixed", [-1]), ("independent", [0, 1])])
+def test_forecaster_ddp_shards_training_and_validates_like_one_process(tmp_path, mode, channels):
+    done = subprocess.run([sys.executable, str(Path(__file__).parent / "ddp_worker.py"), str(tmp_path), mode],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "metrics.json").read_text())
-    shards = [json.loads((tmp_path / f"train-rank{rank}.json").read_text()) for rank in (0, 1)]
-    # disjoint shards whose union is every training window, none repeated
+    shards = [[tuple(sample) for sample in json.loads((tmp_path / f"train-rank{rank}.json").read_text())]
+              for rank in (0, 1)]
+    # disjoint shards whose union is every training sample (each channel of each window when
+    # channel-independent), none repeated
     assert not set(shards[0]) & set(shards[1])
-    assert sorted(shards[0] + shards[1]) == list(range(result["train_windows"]))
+    assert sorted(shards[0] + shards[1]) == [(w, c) for w in range(result["train_windows"]) for c in channels]
     assert abs(len(shards[0]) - len(shards[1])) <= 1
     # every validation window counted exactly once: the DDP metric is the one-process metric
     assert result["val_windows"] == 131
