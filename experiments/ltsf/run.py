@@ -111,6 +111,7 @@ def run_cell(settings: dict, data, split) -> dict:
     error = (forecasts[..., 0] - truth) / scale
     kept = any(note.startswith("no epoch beat the untrained network") for note in model.notes_)
     return {"mse": (error ** 2).mean(axis=(1, 2)), "mae": np.abs(error).mean(axis=(1, 2)),
+            "val_mse": model.evaluate(part="val")["mse_scaled"],  # what a choice may be made on
             "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0), "kept_start": kept}
 
 
