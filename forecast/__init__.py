@@ -14,6 +14,10 @@ _EXPORTS = {
     "read_series": "forecast.data.reading",
     "load_dataset": "forecast.data.registry",
     "DataError": "forecast.errors",
+    "RunConfig": "forecast.config",
+    "walk_forward": "forecast.workflows.walkforward",
+    "strategy_backtest": "forecast.workflows.strategy",
+    "report": "forecast.workflows.reports",
 }
 __all__ = list(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

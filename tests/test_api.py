@@ -69,30 +69,33 @@ def test_quantiles_without_the_median_still_forecast_the_median():
     for bad in ([0.0, 0.5], [0.5, 1.2]):
         with pytest.raises(ValueError, match="strictly between 0 and 1"):
             forecast.Forecaster(quantiles=bad)
-    with pytest.raises(ValueError, match="need a model with an LSTM head"):
+    with pytest.raises(ValueError, match="quantiles needs a model with an LSTM head"):
         forecast.Forecaster(model="linear", quantiles=[0.1, 0.9])
 
 
-def test_evaluate_scores_only_windows_after_the_training_rows():
+def test_evaluate_scores_only_windows_after_every_row_training_and_validation_saw():
     frame = noisy_sine(rows=400)
-    model = forecast.Forecaster(model="linear", target="y", **SMALL).fit(frame, val=0.2)
-    assert model.schema_.train_end == {"series": "2023-01-14T07:00:00"}  # row 319, hour 319
-    after = model.evaluate(frame)
-    # first forecast steps at rows 320 .. 388: the validation part, never a training window
-    assert after["windows"] == 400 - 320 - 12 + 1 and not after["in_sample"]
-    assert after["mse"] == pytest.approx(model.evaluate(part="val")["mse"])
+    model = forecast.Forecaster(model="linear", target="y", **SMALL).fit(frame, val=0.2, test=0.1)
+    # rows 0..279 train, 280..359 validate (they chose the ridge's alpha), 360..399 are held out
+    assert model.schema_.train_end == {"series": "2023-01-12T15:00:00"}  # hour 279
+    assert model.schema_.seen_end == {"series": "2023-01-15T23:00:00"}  # hour 359
+    held_out = model.evaluate(frame)
+    assert held_out["windows"] == 400 - 360 - 12 + 1 and held_out["part"] == "held out"
+    assert held_out["mse"] == pytest.approx(model.evaluate(part="test")["mse"])
     everything = model.evaluate(frame, in_sample=True)
     assert everything["windows"] == 400 - 48 - 12 + 1 and everything["in_sample"]
-    with pytest.raises(DataError, match="after the training rows; in_sample=True"):
-        model.evaluate(frame.iloc[:320])
+    with pytest.raises(DataError, match="after the rows that training and validation saw; in_sample=True"):
+        model.evaluate(frame.iloc[:371])  # the validation windows are never scored as held out
 
 
-def test_evaluate_after_loading_uses_the_stored_training_end(tmp_path):
+def test_evaluate_after_loading_uses_the_stored_ends(tmp_path):
     frame = noisy_sine(rows=400)
     model = forecast.Forecaster(model="densenet-lstm", target="y", max_epochs=1, **SMALL).fit(frame, val=0.2)
     loaded = forecast.load(model.save(tmp_path / "model.pt"))
-    assert loaded.schema_.train_end == model.schema_.train_end
-    assert loaded.evaluate(frame) == model.evaluate(frame)
+    assert loaded.schema_.seen_end == model.schema_.seen_end == {"series": "2023-01-17T15:00:00"}
+    longer = noisy_sine(rows=460)
+    assert loaded.evaluate(longer) == model.evaluate(longer)
+    assert loaded.evaluate(longer)["windows"] == 460 - 400 - 12 + 1
 
 
 @pytest.mark.parametrize("val", [0.0, 0.05])  # none asked for; 10 rows, too few for a window
@@ -251,9 +254,9 @@ def test_params_follow_scikit_learns_estimator_rules():
     assert model.set_params(horizon=12).horizon == 12
     with pytest.raises(ValueError, match="unknown parameter 'horizn'"):
         model.set_params(horizn=12)
-    with pytest.raises(ValueError, match="unknown model 'transformer'"):
+    with pytest.raises(ValueError, match="model must be one of densenet-lstm, .*, not 'transformer'"):
         forecast.Forecaster(model="transformer")
-    with pytest.raises(ValueError, match="train_stride must be a positive integer"):
+    with pytest.raises(ValueError, match="train_stride must be a positive whole number"):
         forecast.Forecaster(train_stride=0)
     documented = forecast.Forecaster.__doc__
     missing = [name for name in model.get_params() if f"``{name}``" not in documented]

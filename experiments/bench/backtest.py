@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from provenance import publish, sha256  # noqa: E402
 
 import forecast  # noqa: E402
+from forecast.workflows.walkforward import walk_forward  # noqa: E402
 from forecast.data.registry import read_data, stock_path  # noqa: E402
 from forecast.data.returns import to_returns  # noqa: E402
 
@@ -47,7 +48,7 @@ def returns(tickers) -> forecast.data.SeriesData:
 def ours(model: str, data, refit_every, **settings) -> tuple[float, int]:
     """Wall seconds and origins of one backtest call without validation."""
     clock = time.perf_counter()
-    result = forecast.Forecaster(model=model, lookback=60, horizon=1, accelerator="cpu", **settings).backtest(
+    result = walk_forward(forecast.Forecaster(model=model, lookback=60, horizon=1, accelerator="cpu", **settings),
         data, start=START, refit_every=refit_every, val=0.0)
     return time.perf_counter() - clock, len(result.forecasts)
 
@@ -103,10 +104,10 @@ def main() -> None:
         fit_once = forecast.Forecaster(model="dlinear", lookback=60, horizon=1, max_epochs=5, accelerator="cpu")
         fit_once.fit(aapl, val=0.0)  # warm-up, as for Darts
         clock = time.perf_counter()
-        a = fit_once.backtest(aapl, start=START, refit_every=False, val=0.0)
+        a = walk_forward(fit_once, aapl, start=START, refit_every=False, val=0.0)
         a_wall = time.perf_counter() - clock
         clock = time.perf_counter()
-        b = fit_once.backtest(aapl, start=START, refit_every=REFIT, val=0.0)
+        b = walk_forward(fit_once, aapl, start=START, refit_every=REFIT, val=0.0)
         b_wall = time.perf_counter() - clock
         try:
             import darts
@@ -130,7 +131,7 @@ def main() -> None:
     if "densenet" in parts:
         model = forecast.Forecaster(model="densenet-lstm", lookback=60, horizon=1, head="direct", accelerator="cpu")
         clock = time.perf_counter()
-        result = model.backtest(aapl, start=START, refit_every=REFIT)
+        result = walk_forward(model, aapl, start=START, refit_every=REFIT)
         seconds = time.perf_counter() - clock
         fits, forecasting = result.folds["fit_seconds"].sum(), result.folds["forecast_seconds"].sum()
         epochs = [m.training_metrics_.get("epochs", 0) for m in result.models]
@@ -150,7 +151,7 @@ def main() -> None:
                 lines.append(f"| {name} | {count} | {origins} | {once:.2f} | {refit:.2f} |")
         for step in (1, 2, 4):
             clock = time.perf_counter()
-            result = forecast.Forecaster(model="linear", lookback=60, horizon=1).backtest(
+            result = walk_forward(forecast.Forecaster(model="linear", lookback=60, horizon=1),
                 aapl, start=START, step=step, refit_every=REFIT, val=0.0)
             lines.append(f"| linear, step {step} | 1 | {len(result.forecasts)} | | {time.perf_counter() - clock:.2f} |")
     path = stock_path("AAPL")

@@ -42,7 +42,7 @@ from forecast.data.registry import dataset_path  # noqa: E402
 from forecast.data.windows import WindowSpec  # noqa: E402
 from forecast.evaluation.inference import forecast_windows  # noqa: E402
 from forecast.models.build import build_model  # noqa: E402
-from forecast.models.registry import DEFAULTS, resolve  # noqa: E402
+from forecast.config import defaults, resolve  # noqa: E402
 from forecast.training.fit import train_network  # noqa: E402
 
 CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
@@ -51,7 +51,7 @@ CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
 def setup(name: str, windows: int, device: str):
     """The DataModule (training windows cut to the first ``windows``) and a fresh network, both as
     the YAML configures them (channel-independent: each channel of a window is one sample)."""
-    settings = resolve({**DEFAULTS, "target": None, "lookback": 336, "horizon": 96,
+    settings = resolve({**defaults(), "target": None, "lookback": 336, "horizon": 96,
                         **yaml.safe_load(CONFIG.read_text())})
     data = load_dataset(name)
     module = SeriesDataModule(data, WindowSpec(336, 96), ltsf_split(data, name), batch_size=128,

@@ -44,10 +44,10 @@ from forecast.data.registry import dataset_path, stock_path  # noqa: E402
 from forecast.data.splits import Splits, split_by_fraction  # noqa: E402
 from forecast.evaluation.inference import forecast_windows  # noqa: E402
 from forecast.evaluation.skill import diebold_mariano  # noqa: E402
-from forecast.models.registry import DEFAULTS  # noqa: E402
+from forecast.config import defaults  # noqa: E402
 
 CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
-# row name -> Forecaster settings (model names and their defaults from forecast.models.registry)
+# row name -> Forecaster settings (model names from forecast.models.registry, defaults from forecast.config)
 ROWS = {
     "naive": dict(model="naive"),
     "linear (closed-form ridge)": dict(model="linear"),
@@ -242,7 +242,7 @@ def normalization(rows: list[str]) -> str:
                     "fitted in RevIN's normalization")
     if "DenseNet-LSTM (configs/densenet-lstm.yaml)" in rows:
         chosen = yaml.safe_load(CONFIG.read_text())
-        settings = {**DEFAULTS, **chosen}
+        settings = {**defaults(), **chosen}
         revin = "RevIN" if settings["revin"] else "no RevIN (inputs z-scored with training statistics only)"
         said.append(f"the YAML row has {revin} and highway: {settings['highway']} (its block below)")
     return "; ".join(said) or "no LSTM-head row"

@@ -5,7 +5,7 @@ traded long-short on its forecasts' signs, beside the random walk and buy-and-ho
         [--tickers AAPL,MSFT,JPM,XOM,KO] [--epochs 5]
 
 The same as `forecast backtest stocks:AAPL,MSFT,JPM,XOM,KO --start 504 --refit-every 63
---strategy long-short --report --out OUT` with the DenseNet-LSTM: OUT holds forecasts.csv,
+--positions long-short --report --out OUT` with the DenseNet-LSTM: OUT holds forecasts.csv,
 equity.csv, trades.csv, stats.json, config.yaml, report.html, report.md and report_files/.
 Not committed: rerun to regenerate.
 """
@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.exit(forecast(["backtest", f"stocks:{args.tickers}", "--model", "densenet-lstm", "--head", "direct",
                        "--lookback", "60", "--horizon", "1", "--max-epochs", str(args.epochs), "--start", "504",
-                       "--refit-every", "63", "--strategy", "long-short", "--report", "--out", args.out]))
+                       "--refit-every", "63", "--positions", "long-short", "--report", "--out", args.out]))
 
 
 if __name__ == "__main__":

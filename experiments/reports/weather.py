@@ -6,7 +6,7 @@ minutes), beside the naive forecast, drift and the ridge.
 
 Writes OUT/report.html (one self-contained file), OUT/report.md and OUT/report_files/. The model
 trains on the first 70 % of the rows (the last 20 % of those validate) and is reported on the
-windows after its training rows. Not committed: rerun to regenerate.
+held-out windows (the last 30 %, after every row training and validation saw). Not committed: rerun to regenerate.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main() -> None:
     model = forecast.Forecaster(model="densenet-lstm", lookback=args.lookback, horizon=args.horizon,
                                 head="direct", lr=1e-4, batch_size=128, max_epochs=args.epochs, patience=2)
     model.fit("weather", val=0.2, test=0.3)
-    print(model.report(args.out, source="weather"))
+    print(forecast.report(model, args.out, source="weather"))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,11 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from provenance import publish, sha256  # noqa: E402
 
-import forecast  # noqa: E402
+from forecast.config import RunConfig  # noqa: E402
 from forecast.data.registry import read_data, stock_path  # noqa: E402
-from forecast.data.returns import to_returns  # noqa: E402
-from forecast.evaluation.skill import random_walk_skill  # noqa: E402
-from forecast.evaluation.trading import expected_returns, signals, simulate  # noqa: E402
+from forecast.workflows.strategy import read_prices, strategy_backtest, trade  # noqa: E402
 
 TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
            "MCD MMM MRK MSFT NEE NKE NVDA ORCL PEP PFE SPG T UNH V VZ WFC WMT XOM").split()
@@ -39,25 +38,25 @@ NEURAL = ("densenet-lstm", "lstm", "dlinear")
 START, REFIT, COST_BPS, LEVEL = 504, 63, 5.0, 0.05
 
 
-def run_model(name: str, data, args) -> tuple[pd.DataFrame, dict, float]:
-    """One walk-forward backtest of all tickers: per-ticker skill, the portfolios' statistics, seconds."""
-    settings = {"model": name, "lookback": 60, "horizon": 1, "seed": args.seed, "accelerator": "cpu"}
+def run_model(name: str, args) -> tuple[pd.DataFrame, dict, float]:
+    """One walk-forward backtest of all tickers (the library's strategy backtest, traded both
+    ways on the same forecasts): per-ticker skill, the portfolios' statistics, seconds."""
+    settings = {"model": name, "lookback": 60, "horizon": 1, "seed": args.seed, "accelerator": "cpu",
+                "target": ["Adj Close"], "covariates": [], "start": str(START), "refit_every": REFIT,
+                "cost_bps": COST_BPS}
     if name in NEURAL:
         settings |= {"max_epochs": args.epochs, "patience": 3, "batch_size": 256}
     if name in ("densenet-lstm", "lstm"):
         settings["head"] = "direct"
+    config = RunConfig.build(settings)
     clock = time.perf_counter()
-    result = forecast.Forecaster(**settings).backtest(data, start=START, refit_every=REFIT)
+    long_only = strategy_backtest(args.data, config)
     seconds = time.perf_counter() - clock
-    skill = random_walk_skill(result.forecasts, result.history, random_walk="zero")
-    expected = expected_returns(result.forecasts, "log")
-    closes = pd.DataFrame({sid: frame["Adj Close"] for sid, frame in args.prices.frames.items()})
-    portfolios = {}
-    for strategy in ("long-only", "long-short"):
-        sim = simulate(closes, signals(expected, strategy), "next_close", cost_bps=COST_BPS)
-        portfolios[strategy] = sim.statistics
-        portfolios["buy-and-hold"] = sim.buy_and_hold
-    return skill, portfolios, seconds
+    short = replace(config, backtest=replace(config.backtest, positions="long-short"))
+    long_short = trade(long_only.walk, read_prices(args.data, short), short)
+    portfolios = {"long-only": long_only.stats["strategy"], "long-short": long_short.stats["strategy"],
+                  "buy-and-hold": long_only.stats["buy_and_hold"]}
+    return pd.DataFrame(long_only.stats["skill"]), portfolios, seconds
 
 
 def passes(p_values: pd.Series) -> str:
@@ -80,11 +79,11 @@ def main() -> None:
     args = parser.parse_args()
     wall = time.perf_counter()
     tickers = TICKERS if args.tickers == "all" else args.tickers.split(",")
-    args.prices = read_data("stocks:" + ",".join(tickers), target=["Adj Close"], covariates=[])
-    data = to_returns(args.prices, "log")
+    args.data = "stocks:" + ",".join(tickers)
+    data = read_data(args.data, target=["Adj Close"], covariates=[])
     skill_rows, trade_rows = [], []
     for name in args.models.split(","):
-        skill, portfolios, seconds = run_model(name, data, args)
+        skill, portfolios, seconds = run_model(name, args)
         print(f"{name}: {seconds:.0f} s, median MASE {skill['mase'].median():.3f}", flush=True)
         skill_rows.append(f"| {name} | {skill['mase'].median():.3f} | {(skill['mase'] < 1).sum()} | "
                           f"{skill['direction'].mean():.3f} | {passes(skill['direction_binomial_p'])} | "
@@ -98,7 +97,7 @@ def main() -> None:
     origins = int(skill["origins"].iloc[0])
     lines = [
         "## Skill against the random walk, per ticker", "",
-        f"{len(tickers)} tickers, {origins} origins each (first forecast {data.frames[tickers[0]].index[START].date()}). "
+        f"{len(tickers)} tickers, {origins} origins each (first forecast {data.frames[tickers[0]].index[START + 1].date()}). "
         "MASE < 1 counts tickers whose MAE is below the in-sample MAE of the naive forecast (last "
         "return); on returns that naive forecast is a poor yardstick (its error is about sqrt(2) times "
         "the random walk's), so MASE < 1 is not skill: the Diebold-Mariano column is the test against "

@@ -1,4 +1,4 @@
-"""`forecast predict` and `forecast evaluate`: a saved model on new data."""
+"""`forecast predict`, `forecast evaluate` and `forecast report`: a saved model or a run folder."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ import argparse
 import json
 import sys
 
-from forecast.cli.settings import read_options
+from forecast.cli.settings import read_options, threads
 from forecast.cli.tables import metrics_table
 
 
 def predict(args: argparse.Namespace) -> None:
     from forecast.atomic import write_atomically
 
-    set_threads(args.threads)
-    model = _load(args.model)
+    model = _load(args)
     future = _future(args.future, model) if args.future else None
     forecasts = model.predict(args.data, future=future, **read_options(args))
-    rows = long_rows(forecasts, model.schema_.target)
+    from forecast.models.registry import quantile_levels
+
+    levels = quantile_levels(model.quantiles) if model.quantiles else None
+    rows = long_rows(forecasts, model.schema_.target, levels)
     if args.out:
         write_atomically(args.out, lambda path: rows.to_csv(path, index=False))
         print(f"wrote {len(rows)} forecast rows to {args.out}", file=sys.stderr)
@@ -26,17 +28,21 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    set_threads(args.threads)
-    model = _load(args.model)
+    model = _load(args)
     result = model.evaluate(args.data, in_sample=args.all_windows, **read_options(args))
     if args.report:
-        path = model.report(args.report, data=args.data, **read_options(args))
+        from forecast.evaluation.report import write_report
+        from forecast.workflows.reports import fit_report
+
+        path = write_report(fit_report(model, model.schema_.read(args.data, **read_options(args)),
+                                       source=args.data), args.report)
         print(f"wrote {path} and report.md", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(metrics_table({result["part"]: result}, model.model))
-    scope = "every window, in-sample" if result["in_sample"] else "after the training data"
+    scope = "every window, in-sample" if result["in_sample"] else \
+        "held out: after every row that training and validation saw"
     print(f"windows: {result['windows']} ({scope})")
     for sid, scores in result.get("series", {}).items():
         print(f"series {sid}: windows {scores['windows']}, mse {scores['mse']:.5g}, "
@@ -47,46 +53,39 @@ def report(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from forecast.errors import DataError
-    from forecast.evaluation.report import report_run
+    from forecast.workflows.reports import report_run
+    from forecast.workflows.runs import set_threads
 
-    set_threads(args.threads)
+    set_threads(threads(args))
     if not Path(args.run_dir).is_dir():
         raise DataError(f"{args.run_dir}: no such run folder")
     print(f"wrote {report_run(args.run_dir)} and report.md", file=sys.stderr)
 
 
-def set_threads(threads: int | None) -> None:
-    """Let torch use ``threads`` CPU threads (None: its default, the cores it sees)."""
-    if threads is not None:
-        from forecast.errors import DataError
-
-        if threads < 1:
-            raise DataError(f"--threads must be a positive whole number, not {threads}")
-        import torch
-
-        torch.set_num_threads(threads)
-
-
-def long_rows(forecasts, targets: list[str]):
-    """One row per future timestamp and target: [unique_id,] time, target, forecast[, q...]."""
+def long_rows(forecasts, targets: list[str], levels: list[float] | None):
+    """One row per future timestamp and target: [unique_id,] time, target, forecast[, q...]; the
+    quantile columns of each target matched exactly (``sales`` never takes ``sales_qty``'s)."""
     import pandas as pd
 
     frame = forecasts.reset_index()
     keys = [c for c in ("unique_id", "time") if c in frame.columns]
     parts = []
     for target in targets:
-        quantile_columns = [c for c in frame.columns if c.startswith(f"{target}_q")]
-        part = frame[keys + [target] + quantile_columns].rename(columns={target: "forecast"})
-        part = part.rename(columns={c: c[len(target) + 1:] for c in quantile_columns})
+        quantile_columns = {f"{target}_q{level:g}": f"q{level:g}" for level in levels or []}
+        part = frame[keys + [target] + list(quantile_columns)].rename(columns={target: "forecast", **quantile_columns})
         part.insert(len(keys), "target", target)
         parts.append(part)
     return pd.concat(parts, ignore_index=True).sort_values(keys + ["target"], kind="stable")
 
 
-def _load(path: str):
+def _load(args: argparse.Namespace):
+    """The model file of ``args.model``, with torch's threads set first."""
+    from forecast.workflows.runs import set_threads
+
     import forecast
 
-    return forecast.load(path)
+    set_threads(threads(args))
+    return forecast.load(args.model)
 
 
 def _future(path: str, model):

@@ -72,6 +72,10 @@ def read_series(
     exchange_calendars code such as XNYS): forecasts are then dated on its next sessions, so
     that daily stock forecasts skip exchange holidays.
     """
+    given = {"time_col": time_col, "id_col": id_col, "freq": freq, "fill": fill,
+             "duplicates": None if duplicates == "error" else duplicates, "sort": sort or None,
+             "dayfirst": dayfirst or None, "date_format": date_format, "date_unit": date_unit,
+             "decimal": None if decimal == "." else decimal, "exchange": exchange}
     raw = _read_raw(source, decimal)
     frame = raw.frame
     if frame.shape[1] == 0:
@@ -140,7 +144,8 @@ def read_series(
         result[sid] = part.astype(np.float64)
     if exchange is not None:
         exchange_sessions(exchange, max(frame.index[-1] for frame in result.values()), 1)  # checks the name
-    return SeriesData(result, target, covariates, freq, raw.name, notes, exchange)
+    return SeriesData(result, target, covariates, freq, raw.name, notes, exchange,
+                      {key: value for key, value in given.items() if value is not None})
 
 
 def _read_raw(source: Source, decimal: str = ".") -> _Raw:

@@ -103,6 +103,7 @@ def load_dataset(name: str, **read_options) -> SeriesData:
         data = read_series(pd.concat(frames, ignore_index=True), time_col="Date",
                            id_col="unique_id", **options)
         data.name = name
+        data.read_options = options  # the layout is the registry's own, not a read option of the user's
         return data
     known = ", ".join([*DATASETS, "stock:TICKER", "stocks:T1,T2"])
     raise DataError(f"unknown dataset '{name}'; known: {known}")

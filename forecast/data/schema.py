@@ -39,7 +39,9 @@ def training_module(series: SeriesData, split: Splits, settings: dict):
 @dataclass
 class Schema:
     """Column roles, frequency and channel counts of a fit; ``train_end`` maps each series id to
-    the timestamp of its last training row (ISO text); ``read_options`` are fit's read options."""
+    the timestamp of its last training row, ``seen_end`` to the last row that training or
+    selection (validation: early stopping, checkpoints, the ridge's alpha) saw (ISO text);
+    ``read_options`` are the options the fitted data was read with."""
 
     target: list[str]
     past_covariates: list[str]
@@ -50,18 +52,21 @@ class Schema:
     future_channels: int
     train_end: dict[str, str] = field(default_factory=dict)
     read_options: dict = field(default_factory=dict)
+    seen_end: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, module: SeriesWindows, read_options: dict) -> Schema:
+    def of(cls, module: SeriesWindows) -> Schema:
         """The schema of a fitted DataModule."""
-        frames = module.data.frames
-        ends = {sid: frames[sid].index[module.split[sid].train_end - 1].isoformat() for sid in frames}
+        frames, split = module.data.frames, module.split
+        ends = {sid: frames[sid].index[split[sid].train_end - 1].isoformat() for sid in frames}
+        seen = {sid: frames[sid].index[max(split[sid].val_end, split[sid].train_end) - 1].isoformat()
+                for sid in frames}
+        options = {"exchange": module.data.exchange, **module.data.read_options}
         return cls(module.target, module.past_covariates, module.future_covariates,
                    module.calendar, module.data.freq,
                    1 if module.channel_independent else len(module.input_columns),
                    module.datasets["train"].future.shape[1], ends,
-                   {k: v for k, v in {"exchange": module.data.exchange, **read_options}.items()
-                    if v is not None})
+                   {k: v for k, v in options.items() if v is not None}, seen)
 
     @classmethod
     def from_dict(cls, values: dict) -> Schema:
@@ -87,17 +92,19 @@ class Schema:
                             f"is '{self.freq}'")
         return series
 
-    def training_end(self, series_id: str) -> pd.Timestamp:
-        """The last training timestamp of a series; for a series the fit did not see, the end of
-        the single series it saw, or the latest end of the several."""
-        if series_id in self.train_end:
-            return pd.Timestamp(self.train_end[series_id])
-        return max(pd.Timestamp(end) for end in self.train_end.values())
+    def seen_until(self, series_id: str) -> pd.Timestamp:
+        """The last timestamp of a series that training or selection saw; for a series the fit
+        did not see, the end of the single series it saw, or the latest end of the several.
+        (Model files written before ``seen_end`` was kept give their training end.)"""
+        ends = self.seen_end or self.train_end
+        if series_id in ends:
+            return pd.Timestamp(ends[series_id])
+        return max(pd.Timestamp(end) for end in ends.values())
 
-    def after_training(self, series: SeriesData) -> Splits:
-        """A split whose test part holds the windows whose first forecast step lies after the
-        training rows (the other parts are empty)."""
-        return {sid: Split(0, int(frame.index.searchsorted(self.training_end(sid), side="right")),
+    def after_fit(self, series: SeriesData) -> Splits:
+        """A split whose test part holds the windows whose first forecast step lies after every
+        row the fit saw, training and validation (the other parts are empty): held out."""
+        return {sid: Split(0, int(frame.index.searchsorted(self.seen_until(sid), side="right")),
                            len(frame)) for sid, frame in series.frames.items()}
 
     def module(self, series: SeriesData, split: Splits, settings: dict,

@@ -15,7 +15,8 @@ class SeriesData:
 
     ``frames`` maps a series id to its DataFrame (columns ``target + covariates``); a wide file
     gives one series, a long file (``unique_id, ds, y``) one per id. ``notes`` records what
-    reading noticed or changed (order reversed, values filled, gaps, kept duplicates).
+    reading noticed or changed (order reversed, values filled, gaps, kept duplicates);
+    ``read_options`` the options it was read with that differ from the defaults.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -25,6 +26,7 @@ class SeriesData:
     name: str = "DataFrame"
     notes: list[str] = field(default_factory=list)
     exchange: str | None = None  # an exchange calendar (e.g. XNYS) whose sessions come next
+    read_options: dict = field(default_factory=dict)  # the options given to read it, to read new data alike
 
     @property
     def ids(self) -> list[str]:

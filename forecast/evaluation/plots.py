@@ -1,25 +1,28 @@
-"""The report's figures, drawn with matplotlib's Agg backend (no display needed) as PNG bytes."""
+"""The report's figures as PNG bytes, drawn on matplotlib Figure objects: pyplot is never
+imported, so the caller's backend and open figures (a notebook's inline plots) are untouched."""
 
 from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # a library never opens windows; set before pyplot is imported
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 WIDTH, HEIGHT = 8.0, 3.2
 
 
-def png(figure) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
+def canvas(rows: int = 1, columns: int = 1, figsize: tuple[float, float] = (WIDTH, HEIGHT)):
+    """A Figure and its axes, outside pyplot's registry of open figures."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(rows, columns)
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -28,7 +31,7 @@ def last_windows(frame: pd.DataFrame, windows: int = 3, levels: list[float] | No
     the outer quantile band when there is one; the actual values before them for context."""
     origins = sorted(frame["origin"].unique())[-windows:]
     history = frame[frame["step"] == 1].set_index("timestamp")["actual"].sort_index()
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     start = pd.Timestamp(origins[0]) if len(origins) else history.index[0]
     context = history[history.index <= start].tail(max(3 * int(frame["step"].max()), 24))
     axes.plot(context.index, context.to_numpy(), color="0.4", label="actual (before)")
@@ -51,7 +54,7 @@ def last_windows(frame: pd.DataFrame, windows: int = 3, levels: list[float] | No
 
 def by_step(errors: pd.DataFrame) -> bytes:
     """MAE by horizon step (rows) for each model (columns)."""
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     for name in errors.columns:
         axes.plot(errors.index, errors[name], marker="o" if len(errors) < 30 else None, label=name)
     axes.set_xlabel("horizon step")
@@ -64,7 +67,7 @@ def by_step(errors: pd.DataFrame) -> bytes:
 def residuals(residual: np.ndarray, lags: int = 30) -> bytes:
     """Histogram of the one-step residuals and their autocorrelation with the 95 % band of white noise."""
     residual = residual[np.isfinite(residual)]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, HEIGHT))
+    figure, (left, right) = canvas(1, 2, figsize=(WIDTH, HEIGHT))
     left.hist(residual, bins=40, color="C0")
     left.set_title("one-step residuals")
     centred = residual - residual.mean()
@@ -82,7 +85,7 @@ def residuals(residual: np.ndarray, lags: int = 30) -> bytes:
 
 def rolling_error(errors: pd.Series, window: int) -> bytes:
     """Rolling mean absolute one-step error over time."""
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     rolling = errors.sort_index().abs().rolling(window, min_periods=max(1, window // 2)).mean()
     axes.plot(rolling.index, rolling.to_numpy())
     axes.set_title(f"rolling MAE of the one-step forecasts ({window} origins)")
@@ -92,7 +95,7 @@ def rolling_error(errors: pd.Series, window: int) -> bytes:
 
 def by_period(errors: pd.DataFrame, title: str) -> bytes:
     """MAE by a calendar period (rows: hour of day or month) for each model (columns)."""
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     errors.plot(ax=axes, marker="o")
     axes.set_ylabel("MAE")
     axes.set_title(title)
@@ -102,7 +105,7 @@ def by_period(errors: pd.DataFrame, title: str) -> bytes:
 
 def equity(strategy: pd.Series, hold: pd.Series) -> bytes:
     """Equity of the strategy against buy-and-hold, on a linear and a log scale."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, HEIGHT))
+    figure, (left, right) = canvas(1, 2, figsize=(WIDTH, HEIGHT))
     for axes, scale in ((left, "linear"), (right, "log")):
         axes.plot(strategy.index, strategy.to_numpy(), label="strategy")
         axes.plot(hold.index, hold.to_numpy(), label="buy-and-hold")
@@ -115,7 +118,7 @@ def equity(strategy: pd.Series, hold: pd.Series) -> bytes:
 
 def underwater(drawdown: pd.Series) -> bytes:
     """Drawdown from the running peak over time."""
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     axes.fill_between(drawdown.index, drawdown.to_numpy(), 0, color="C3", alpha=0.5)
     axes.set_title("drawdown from the running peak (underwater)")
     figure.autofmt_xdate()
@@ -124,7 +127,7 @@ def underwater(drawdown: pd.Series) -> bytes:
 
 def rolling_sharpe(returns: pd.Series, window: int, periods_per_year: int) -> bytes:
     """Sharpe ratio over a moving window of bars, annualized."""
-    figure, axes = plt.subplots(figsize=(WIDTH, HEIGHT))
+    figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     rolling = returns.rolling(window)
     sharpe = rolling.mean() / rolling.std(ddof=1) * np.sqrt(periods_per_year)
     axes.plot(sharpe.index, sharpe.to_numpy())
@@ -136,7 +139,7 @@ def rolling_sharpe(returns: pd.Series, window: int, periods_per_year: int) -> by
 
 def monthly_heatmap(table: pd.DataFrame) -> bytes:
     """Monthly returns, years (rows) by months (columns), in percent."""
-    figure, axes = plt.subplots(figsize=(WIDTH, 0.5 + 0.45 * max(len(table), 1)))
+    figure, axes = canvas(figsize=(WIDTH, 0.5 + 0.45 * max(len(table), 1)))
     values = table.to_numpy(dtype=float) * 100
     limit = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
     image = axes.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")

@@ -117,7 +117,7 @@ def directional_accuracy(forecast, actual) -> Direction:
 
 def random_walk_skill(forecasts: pd.DataFrame, history: dict[str, pd.DataFrame],
                       random_walk: Literal["zero", "naive"] = "naive", season: int = 1) -> pd.DataFrame:
-    """Skill of a backtest's ``forecasts`` (the tidy frame of :func:`~forecast.evaluation.backtest.backtest`)
+    """Skill of a backtest's ``forecasts`` (the tidy frame of :func:`~forecast.workflows.walkforward.walk_forward`)
     against the random walk, one row per series and target.
 
     The random walk forecasts no change: 0 for a series of returns (``random_walk="zero"``), the

@@ -216,3 +216,23 @@ def _buy_and_hold(closes: pd.DataFrame, opens: pd.DataFrame | None, execution: E
     returns = equity / equity.shift(1) - 1
     returns.iloc[0] = equity.iloc[0] - 1
     return returns
+
+
+def drawdown_episodes(curve: pd.Series, count: int) -> list[list[str]]:
+    """Peak, trough, recovery (or 'not recovered'), depth and length in bars of the deepest drawdowns."""
+    peak_value, peak_at, episodes, trough = 1.0, None, [], None
+    for position, (stamp, value) in enumerate(curve.items()):
+        if value >= peak_value:
+            if trough is not None:
+                episodes.append((peak_at, trough[0], stamp, trough[1], position - trough[2]))
+                trough = None
+            peak_value, peak_at = value, stamp
+        else:
+            depth = value / peak_value - 1
+            if trough is None or depth < trough[1]:
+                trough = (stamp, depth, trough[2] if trough else position)
+    if trough is not None:
+        episodes.append((peak_at, trough[0], "not recovered", trough[1], len(curve) - trough[2]))
+    episodes.sort(key=lambda e: e[3])
+    return [[str(p if p is not None else "start"), str(t), str(r), f"{d:.1%}", str(n)]
+            for p, t, r, d, n in episodes[:count]]

@@ -1,8 +1,7 @@
-"""The one registry of model names, what each is, and the default settings of a forecasting run.
+"""The one registry of model names and what each is; a run's settings live in forecast.config.
 
 Plain data, no torch: the ``forecast`` command reads it for its ``--help`` without paying for
-importing the networks. The Forecaster, the command line and the experiments all read their
-defaults from here.
+importing the networks.
 """
 
 from __future__ import annotations
@@ -41,19 +40,7 @@ MODELS: dict[str, ModelSpec] = {
     "drift": ModelSpec("baseline", "extend the line through the first and last look-back values"),
 }
 
-# Settings of a run: Forecaster's constructor defaults, and the command line's.
-DEFAULTS: dict = {
-    "model": "densenet-lstm", "lookback": 336, "horizon": 96, "head": "seq2seq",
-    "quantiles": None, "loss": "mse", "scaler": "standard", "channel_independent": False,
-    "revin": True, "hidden_size": 128, "dropout": 0.1, "patch": 8, "patch_stride": None,
-    "highway": "ridge", "schedule": "cosine", "warmup": 0.0,
-    "season": None, "max_epochs": 20, "batch_size": 32, "train_stride": 1, "lr": 3e-4, "weight_decay": 1e-4,
-    "teacher_forcing": 0.0, "patience": 5, "seed": 0,
-    # the chronological split of fit(): the last `val` share validates, the last `test` share
-    # is held out
-    "val": 0.2, "test": 0.0,
-}
-
+LR = 3e-4  # the networks' learning rate, unless a model's defaults say otherwise
 HEADS = ("seq2seq", "direct", "flatten")
 SCHEDULES = ("cosine", "onecycle", "none")
 HIGHWAYS = ("ridge", "learned", None)
@@ -76,44 +63,6 @@ def median_index(levels) -> int:
     if 0.5 not in levels:
         raise ValueError(f"quantile levels {list(levels)} lack the median 0.5")
     return list(levels).index(0.5)
-
-
-def resolve(params: dict) -> dict:
-    """A run's settings from constructor arguments: checked (ValueError naming the setting),
-    quantile levels completed with the median, ``target`` as a list, ``lr`` the model's default
-    when None."""
-    settings = dict(params)
-    spec = model_spec(settings["model"])
-    for name in ("lookback", "horizon", "train_stride"):
-        if not isinstance(settings[name], int) or isinstance(settings[name], bool) or settings[name] < 1:
-            raise ValueError(f"{name} must be a positive integer, got {settings[name]!r}")
-    if settings["head"] not in HEADS:
-        raise ValueError(f"head must be one of {', '.join(HEADS)}, not {settings['head']!r}")
-    if settings["schedule"] not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, not {settings['schedule']!r}")
-    if not 0 <= settings["warmup"] < 1:
-        raise ValueError(f"warmup is a share of the training steps in [0, 1), not {settings['warmup']!r}")
-    if settings.get("logger", "csv") not in LOGGERS:
-        raise ValueError(f"logger must be 'csv' or 'tensorboard', not {settings['logger']!r}")
-    if settings.get("logger") == "tensorboard":
-        import importlib.util
-
-        if importlib.util.find_spec("tensorboard") is None:
-            raise ValueError("logger='tensorboard' needs TensorBoard: pip install 'densenet-forecast[tensorboard]'")
-    if settings["highway"] not in HIGHWAYS:
-        raise ValueError(f"highway must be 'ridge', 'learned' or None, not {settings['highway']!r}")
-    if settings["quantiles"]:
-        if not spec.lstm_head:
-            raise ValueError(f"quantiles need a model with an LSTM head, not {settings['model']!r}")
-        settings["quantiles"] = quantile_levels(settings["quantiles"])
-    if settings["model"] == "seasonal-naive" and not settings["season"]:
-        raise ValueError("seasonal-naive needs season= (e.g. 24 for hourly data)")
-    target = settings["target"]
-    settings["target"] = ([t.strip() for t in target.split(",") if t.strip()] if isinstance(target, str)
-                          else list(target or [])) or None
-    if settings["lr"] is None:
-        settings["lr"] = spec.defaults.get("lr", DEFAULTS["lr"])
-    return settings
 
 
 def model_spec(name: str) -> ModelSpec:

@@ -32,6 +32,30 @@ class Trained:
     notes: list[str] = field(default_factory=list)
 
 
+def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
+                resume_from: str | None = None) -> Trained:
+    """Fit a network as its kind asks (``settings``: the run's resolved settings): the closed-form
+    ridge on the training windows (its alpha chosen on validation), the LSTM models' highway
+    started at the ridge, then gradient training for the neural models."""
+    from forecast.models.registry import model_spec
+
+    train, val_windows = data.datasets["train_every"], data.datasets["val"]
+    validation = val_windows.loader(4096) if len(val_windows) else None
+    spec = model_spec(settings["model"])
+    if spec.kind == "closed-form":
+        network.fit(train.loader(4096), validation or train.loader(4096))
+    if spec.lstm_head and settings["highway"] == "ridge":
+        network.start_from_ridge(train.loader(4096), validation)
+    if spec.kind != "neural":
+        return Trained(network, {})
+    options = {key: settings[key] for key in (
+        "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "max_epochs", "patience",
+        "accelerator", "devices", "strategy", "precision", "deterministic", "log_dir", "logger",
+        "progress", "verbose")}
+    return train_network(network, data, loss="quantile" if settings["quantiles"] else settings["loss"],
+                         resume_from=resume_from and str(resume_from), **options)
+
+
 def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
                   lr: float = 3e-4, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
                   schedule: str = "cosine", warmup: float = 0.0,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import lightning as L
+import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 
 class ForecastFigure(L.Callback):
@@ -16,16 +19,17 @@ class ForecastFigure(L.Callback):
         windows = trainer.datamodule.datasets.get("val")
         if windows is None or not len(windows):
             return
-        from forecast.evaluation import plots
-
         batch = next(iter(windows.loader(1)))
         with torch.no_grad():
             forecast = module.model(batch["x"].to(module.device), batch["f"].to(module.device)).float().cpu()
-        figure, axes = plots.plt.subplots(figsize=(6, 3))
+        figure = Figure(figsize=(6, 3))  # not pyplot's: the caller's backend and figures stay as they are
+        axes = figure.subplots()
         axes.plot(batch["y"][0, :, 0].numpy(), color="black", label="actual")
         axes.plot(forecast[0, :, 0].numpy(), label="forecast")  # with quantiles: one line per level
         axes.set_title(f"first validation window, epoch {trainer.current_epoch + 1}")
         axes.legend(fontsize=7)
-        trainer.logger.experiment.add_figure("forecast/first_validation_window", figure,
-                                             global_step=trainer.current_epoch)
-        plots.plt.close(figure)
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        image = np.asarray(canvas.buffer_rgba())[..., :3]
+        trainer.logger.experiment.add_image("forecast/first_validation_window", image,
+                                            global_step=trainer.current_epoch, dataformats="HWC")

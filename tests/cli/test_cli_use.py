@@ -37,7 +37,7 @@ def one_line_error(capsys, code: int, fragment: str) -> str:
     ("val: '0.2'\n", "'val' must be a number, not '0.2'"),
     ("lr: fast\n", "'lr' must be a number, not 'fast'"),
     ("target: 5\n", "'target' must name columns (text, or a list of text), not 5"),
-    ("horizon: 2.5\n", "'horizon' must be a positive whole number, not 2.5"),
+    ("horizon: 2.5\n", "'horizon' must be a whole number, not 2.5"),
     ("model: prophet\n", "'model' must be one of densenet-lstm"),
 ])
 def test_bad_yaml_values_are_named(tmp_path, capsys, config, fragment):
@@ -61,10 +61,10 @@ def test_bad_flags_stop_before_training(tmp_path, capsys, flags, fragment):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
-def test_device_cuda_without_a_gpu(tmp_path, capsys):
+def test_accelerator_cuda_without_a_gpu(tmp_path, capsys):
     code = main(["fit", str(hourly_csv(tmp_path / "x.csv")), "--out", str(tmp_path / "r"),
-                 "--device", "cuda", *FAST])
-    one_line_error(capsys, code, "--device cuda: torch sees no CUDA GPU")
+                 "--accelerator", "cuda", *FAST])
+    one_line_error(capsys, code, "--accelerator cuda: torch sees no CUDA GPU")
 
 
 def test_out_must_be_a_new_folder_in_a_writable_place(tmp_path, capsys):
@@ -136,7 +136,7 @@ def test_fetched_stocks_read_back_as_two_series_and_evaluate_per_series(tmp_path
     assert main(["data", "info", str(target)]) == 0
     described = capsys.readouterr().out
     assert "series: 2" in described and "Adj Close" in described
-    assert main(["fit", str(target), "--target", "Adj Close", "--model", "naive", "--val", "0.3",
+    assert main(["fit", str(target), "--target", "Adj Close", "--model", "naive", "--test", "0.3",
                  "--horizon", "5", "--lookback", "20", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["evaluate", str(tmp_path / "r" / "model.pt"), str(target), "--json"]) == 0
@@ -217,7 +217,7 @@ def test_stock_forecasts_skip_exchange_holidays(tmp_path, capsys, data_dir):
     cut = prices[prices["Date"] <= "2018-12-28"]  # the last session of 2018 but one
     cut.to_csv(tmp_path / "aapl.csv", index=False)
     flags = ["--target", "Adj Close", "--model", "naive", "--horizon", "20", "--lookback", "10", "--quiet"]
-    assert main(["fit", str(tmp_path / "aapl.csv"), "--calendar", "XNYS", "--out", str(tmp_path / "r"),
+    assert main(["fit", str(tmp_path / "aapl.csv"), "--exchange", "XNYS", "--out", str(tmp_path / "r"),
                  *flags]) == 0
     capsys.readouterr()
     assert main(["predict", str(tmp_path / "r" / "model.pt"), str(tmp_path / "aapl.csv")]) == 0
@@ -225,5 +225,5 @@ def test_stock_forecasts_skip_exchange_holidays(tmp_path, capsys, data_dir):
     # New Year's Day, Martin Luther King Jr. Day (01-21) are no sessions; a business-day grid had them
     assert days.iloc[0] == pd.Timestamp("2018-12-31") and days.iloc[1] == pd.Timestamp("2019-01-02")
     assert pd.Timestamp("2019-01-21") not in set(days) and len(days) == 20
-    one_line_error(capsys, main(["data", "info", str(tmp_path / "aapl.csv"), "--calendar", "NOPE"]),
+    one_line_error(capsys, main(["data", "info", str(tmp_path / "aapl.csv"), "--exchange", "NOPE"]),
                    "unknown exchange calendar 'NOPE'")

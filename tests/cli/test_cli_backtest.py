@@ -44,7 +44,7 @@ def test_backtest_writes_forecasts_equity_trades_stats_and_config(tmp_path, caps
     equity = pd.read_csv(out / "equity.csv", index_col="time", parse_dates=True)
     assert equity["strategy"].iloc[-1] == pytest.approx(1 + stats["strategy"]["total_return"])
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["backtest_refit_every"] == 30 and config["lookback"] == 10
+    assert config["refit_every"] == 30 and config["lookback"] == 10
     assert "strategy" in capsys.readouterr().out
 
 
@@ -65,7 +65,7 @@ def test_next_open_needs_open_and_close_and_several_tickers_share_the_equity(tmp
     data = prices_csv(tmp_path / "p.csv", tickers=("AAA", "BBB"))
     out = tmp_path / "run"
     code = main(["backtest", str(data), *FAST, "--start", "0.6", "--execution", "next-open",
-                 "--strategy", "long-short", "--out", str(out)])
+                 "--positions", "long-short", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     trades = pd.read_csv(out / "trades.csv")
     assert set(trades["ticker"]) == {"AAA", "BBB"} and trades["weight"].abs().max() == 0.5

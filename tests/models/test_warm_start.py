@@ -8,7 +8,10 @@ import torch
 import forecast
 from forecast.data import SeriesDataModule, WindowSpec, read_series, split_by_fraction
 from forecast.models.build import build_model
-from forecast.models.registry import DEFAULTS, MODELS
+from forecast.config import defaults
+from forecast.models.registry import MODELS
+
+DEFAULTS = defaults()
 
 LSTM_MODELS = [name for name, spec in MODELS.items() if spec.lstm_head]
 

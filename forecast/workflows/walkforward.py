@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,10 @@ from tqdm.auto import tqdm
 from forecast.data.series import SeriesData
 from forecast.data.splits import Split
 from forecast.errors import DataError
+from forecast.api import Forecaster
+from forecast.config import resolve
 from forecast.evaluation.inference import forecast_windows
-from forecast.models.registry import median_index, resolve
-
-if TYPE_CHECKING:
-    from forecast.api import Forecaster
+from forecast.models.registry import median_index
 
 
 @dataclass
@@ -43,7 +42,7 @@ class Backtest:
     history: dict[str, pd.DataFrame]
 
 
-def backtest(forecaster: Forecaster, data, start: float | int | str | pd.Timestamp = 0.5, step: int = 1,
+def walk_forward(forecaster: Forecaster, data, start: float | int | str | pd.Timestamp = 0.5, step: int = 1,
              refit_every: int | bool = False, window: Literal["expanding", "sliding"] = "expanding",
              train_length: int | None = None, val: float = 0.2, progress: bool = False,
              **read_options) -> Backtest:

@@ -11,7 +11,9 @@ import pytest
 
 import forecast
 from forecast.cli import main
-from forecast.evaluation.report import Table, _worst_drawdowns, metrics_table, write_report
+from forecast.evaluation.report import Table, write_report
+from forecast.evaluation.sections import metrics_table
+from forecast.evaluation.trading import drawdown_episodes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -42,7 +44,7 @@ def test_metrics_table_by_hand_with_the_best_value_marked():
 
 def test_worst_drawdowns_by_hand():
     curve = pd.Series([1.1, 0.99, 1.2, 0.6, 0.9], index=pd.date_range("2024-01-01", periods=5))
-    rows = _worst_drawdowns(curve, 5)
+    rows = drawdown_episodes(curve, 5)
     # 1.2 -> 0.6 (-50 %, not recovered), then 1.1 -> 0.99 (-10 %, recovered on day 3)
     assert rows[0][3] == "-50.0%" and rows[0][2] == "not recovered" and rows[0][0].startswith("2024-01-03")
     assert rows[1][3] == "-10.0%" and rows[1][2].startswith("2024-01-03")
@@ -68,7 +70,7 @@ def test_written_files_are_self_contained_and_say_the_same(tmp_path):
 def test_etth1_report_has_header_models_and_sensor_sections(tmp_path, data_dir):
     model = forecast.Forecaster(model="lstm", lookback=48, horizon=12, head="direct", max_epochs=1,
                                 quantiles=[0.1, 0.9], target="OT").fit("etth1")
-    html = model.report(tmp_path, source="etth1").read_text()
+    html = forecast.report(model, tmp_path, source="etth1").read_text()
     markdown = (tmp_path / "report.md").read_text()
     assert "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066" in markdown
     assert "- rows: 17420 in 1 series" in markdown and "- frequency: h" in markdown
@@ -140,9 +142,9 @@ def test_fit_and_evaluate_write_reports_from_the_command_line(tmp_path, capsys):
     frame.to_csv(data, index=False)
     run = tmp_path / "run"
     assert main(["fit", str(data), "--model", "linear", "--horizon", "6", "--lookback", "24", "--quiet",
-                 "--report", "--out", str(run)]) == 0
+                 "--test", "0.2", "--report", "--out", str(run)]) == 0
     markdown = (run / "report.md").read_text()
-    assert f"- data: {data}" in markdown and "- wall time: " in markdown and "MAE per variable" in markdown
+    assert "- data: two.csv" in markdown and "# linear on two.csv" in markdown and "- wall time: " in markdown and "MAE per variable" in markdown
     assert "does not beat" not in markdown  # a ridge forecasts a clean daily cycle far better than naive
     assert main(["evaluate", str(run / "model.pt"), str(data), "--report", str(tmp_path / "again")]) == 0
     assert (tmp_path / "again" / "report.html").is_file()

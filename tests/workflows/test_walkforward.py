@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forecast
-from forecast.evaluation import backtest as backtest_module
+from forecast.workflows import walkforward as backtest_module
+from forecast.workflows.walkforward import walk_forward
 from forecast.evaluation.skill import random_walk_skill
 
 ROWS = 90
@@ -34,7 +35,7 @@ def test_data_after_an_origin_never_changes_forecasts_made_at_or_before_it(model
     frame = series()
     changed = frame.copy()
     changed.iloc[cut + 1:, 0] += shift  # every row after the origin at row `cut`
-    runs = [tiny(model).backtest(data, start=40, refit_every=25).forecasts for data in (frame, changed)]
+    runs = [walk_forward(tiny(model), data, start=40, refit_every=25).forecasts for data in (frame, changed)]
     origin = TIME[cut]
     before = [run[run["origin"] <= origin].reset_index(drop=True) for run in runs]
     np.testing.assert_array_equal(before[0]["forecast"].to_numpy(), before[1]["forecast"].to_numpy())
@@ -45,7 +46,7 @@ def test_data_after_an_origin_never_changes_forecasts_made_at_or_before_it(model
 
 def test_a_fold_forecasts_what_a_model_fitted_on_the_rows_before_it_predicts():
     frame = series()
-    result = tiny("linear").backtest(frame, start=50, step=5, refit_every=20)
+    result = walk_forward(tiny("linear"), frame, start=50, step=5, refit_every=20)
     assert result.folds["first_forecast"].tolist() == [TIME[50], TIME[70]]
     assert result.folds["train_to"].tolist() == [TIME[49], TIME[69]]
     for _, row in result.forecasts[result.forecasts["step"] == 1].iterrows():
@@ -59,7 +60,7 @@ def test_a_fold_forecasts_what_a_model_fitted_on_the_rows_before_it_predicts():
 
 def test_tidy_rows_hold_actual_values_naive_and_steps():
     frame = series()
-    out = tiny("linear").backtest(frame, start=0.8).forecasts
+    out = walk_forward(tiny("linear"), frame, start=0.8).forecasts
     assert list(out.columns) == ["fold", "series", "origin", "timestamp", "step", "target", "actual",
                                  "forecast", "naive"]
     assert (out["actual"].to_numpy() == frame.loc[out["timestamp"], "y"].to_numpy()).all()
@@ -69,9 +70,9 @@ def test_tidy_rows_hold_actual_values_naive_and_steps():
 
 def test_refit_never_fits_once_on_the_rows_before_start_and_sliding_windows_keep_their_length():
     frame = series()
-    once = tiny("linear").backtest(frame, start=TIME[60], refit_every=False)
+    once = walk_forward(tiny("linear"), frame, start=TIME[60], refit_every=False)
     assert len(once.folds) == 1 and once.folds["train_to"][0] == TIME[59] and len(once.models) == 1
-    sliding = tiny("linear").backtest(frame, start=60, refit_every=10, window="sliding", train_length=40)
+    sliding = walk_forward(tiny("linear"), frame, start=60, refit_every=10, window="sliding", train_length=40)
     assert sliding.folds["train_rows"].tolist() == [40, 40, 40]
     assert (sliding.folds["train_from"] == [TIME[20], TIME[30], TIME[40]]).all()
 
@@ -88,7 +89,7 @@ def test_every_origin_of_a_fold_is_forecast_in_one_batched_pass(monkeypatch):
             hook.remove()
 
     monkeypatch.setattr(backtest_module, "forecast_windows", counting)
-    tiny("dlinear").backtest(series(), start=30, refit_every=False)
+    walk_forward(tiny("dlinear"), series(), start=30, refit_every=False)
     assert calls == [59]  # origins 30 .. 88, one forward pass
 
 
@@ -96,7 +97,7 @@ def test_several_series_share_origins_by_timestamp_and_quantiles_come_along():
     long = pd.concat([series(0).assign(unique_id="a"), series(1, rows=80).assign(unique_id="b")])
     long = long.rename_axis("ds").reset_index()
     model = tiny("lstm", quantiles=[0.1, 0.9])
-    out = model.backtest(long, start=TIME[60], refit_every=False).forecasts
+    out = walk_forward(model, long, start=TIME[60], refit_every=False).forecasts
     assert set(out["series"]) == {"a", "b"} and {"q0.1", "q0.5", "q0.9"} <= set(out.columns)
     assert out.groupby("series")["origin"].max().to_dict() == {"a": TIME[87], "b": TIME[77]}
     assert (out["q0.1"] <= out["q0.9"]).all() and (out["forecast"] == out["q0.5"]).all()
@@ -104,16 +105,16 @@ def test_several_series_share_origins_by_timestamp_and_quantiles_come_along():
 
 def test_bad_arguments_are_refused_with_their_name():
     with pytest.raises(ValueError, match="train_length"):
-        tiny("linear").backtest(series(), window="sliding")
+        walk_forward(tiny("linear"), series(), window="sliding")
     with pytest.raises(ValueError, match="outside the data"):
-        tiny("linear").backtest(series(), start="2030-01-01")
+        walk_forward(tiny("linear"), series(), start="2030-01-01")
     with pytest.raises(ValueError, match="refit_every"):
-        tiny("linear").backtest(series(), refit_every=-3)
+        walk_forward(tiny("linear"), series(), refit_every=-3)
 
 
 def test_random_walk_skill_counts_directions_against_the_last_value():
     frame = series()
-    result = tiny("linear").backtest(frame, start=45)
+    result = walk_forward(tiny("linear"), frame, start=45)
     assert result.history["series"].equals(frame.iloc[:45])
     table = random_walk_skill(result.forecasts, result.history)
     row = table.iloc[0]

@@ -7,7 +7,7 @@ import pytest
 
 from forecast.data.reading import read_series
 from forecast.errors import DataError
-from malformed import CORPUS, cli_options
+from helpers import CORPUS, cli_options
 
 
 @pytest.mark.parametrize("name, content, options, message", CORPUS, ids=[c[0] for c in CORPUS])

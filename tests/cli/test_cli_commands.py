@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from malformed import CORPUS
+from helpers import CORPUS
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--max-epochs", "1", "--batch-size", "64", "--quiet"]
 
 
@@ -53,7 +53,12 @@ def test_fit_writes_model_metrics_and_config(etth1_run, data_dir):
     assert config["target"] == ["OT"] and config["horizon"] == 24 and config["seed"] == 3
     assert config["max_epochs"] == 1
     text = (out / "config.yaml").read_text()
-    assert text.splitlines()[0].startswith("# forecast fit ") and text.splitlines()[0].endswith("ETTh1.csv")
+    assert text.splitlines()[0].startswith("# forecast fit ") and "ETTh1.csv" in text.splitlines()[0]
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["kind"] == "fit" and manifest["data"]["sha256"].startswith("f18de3ad269cef59")
+    assert manifest["data"]["path"] == str((data_dir / "ett" / "ETTh1.csv").resolve())
+    assert manifest["settings"]["model"]["lookback"] == 96 and manifest["settings"]["runtime"]["accelerator"] == "auto"
+    assert manifest["splits"]["ETTh1"]["test"]["rows"] == 2613 and manifest["timings"]["fit_seconds"] > 0
     # the run repeats from its config file
     again = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--config", str(out / "config.yaml"),
                 "--model", "naive", "--out", str(out.parent / "again"))
@@ -79,16 +84,17 @@ def test_predict_continues_the_hourly_series(etth1_run, data_dir, tmp_path):
 def test_evaluate_prints_a_table_and_json(etth1_run, data_dir):
     out, _ = etth1_run
     table = run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"))
-    # val 0.2 + test 0.15: 11,323 training rows; windows whose forecast starts after them
-    after = 17420 - 24 - 11323 + 1
+    # val 0.2 + test 0.15: 11,323 training and 3,484 validation rows; held out: the windows whose
+    # forecast starts after both
+    after = 17420 - 24 - (11323 + 3484) + 1
     assert table.returncode == 0 and "naive" in table.stdout, table.stderr
-    assert f"windows: {after} (after the training data)" in table.stdout
+    assert f"windows: {after} (held out: after every row that training and validation saw)" in table.stdout
     as_json = json.loads(run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"),
                              "--json").stdout)
     assert as_json["windows"] == after and not as_json["in_sample"]
     metrics = json.loads((out / "metrics.json").read_text())
-    # the windows after training are the validation and test windows of the fit, nothing else
-    assert metrics["val"]["windows"] + metrics["test"]["windows"] + 24 - 1 == after
+    # the held-out windows are the test windows of the fit, nothing else
+    assert metrics["test"]["windows"] == after and as_json["mse"] == pytest.approx(metrics["test"]["mse"], rel=1e-6)
     every = run("evaluate", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"), "--all-windows")
     assert "windows: 17301 (every window, in-sample)" in every.stdout
 

@@ -1,0 +1,162 @@
+"""Run folders: written whole or not at all, with a manifest (run.json) that says what ran.
+
+A run works in a scratch folder ``.NAME.partial`` beside ``NAME`` and renames it when complete; a
+stopped fit leaves it, with its last finished epoch, to be continued with ``resume``. The
+manifest holds the settings (in their groups), the data's source, absolute path and sha256, the
+split, versions, timings and the device; ``forecast report RUN`` reads it, from any folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from forecast.atomic import write_atomically
+from forecast.config import RunConfig
+from forecast.data.registry import source_sha256
+from forecast.errors import DataError
+
+MANIFEST = "run.json"
+
+
+def scratch_folder(out: Path) -> Path:
+    """Where a run works until it is complete; renamed to ``out`` only on success."""
+    return out.parent / f".{out.name}.partial"
+
+
+def last_checkpoint(out: Path) -> Path:
+    """The last finished epoch of a fit in progress (Lightning's full checkpoint)."""
+    return scratch_folder(out) / "logs" / "checkpoints" / "last.ckpt"
+
+
+def check_out(out: Path, resume: bool = False) -> None:
+    """``out`` must be a new folder in a writable place. A stopped run's scratch folder is named,
+    never reused unless ``resume`` asks for it."""
+    if out.exists():
+        kind = "a folder" if out.is_dir() else "a file"
+        raise DataError(f"--out {out} is {kind} that exists already; name a new folder")
+    scratch = scratch_folder(out)
+    if resume and not last_checkpoint(out).is_file():
+        raise DataError(f"--resume: no stopped run of {out} to continue ({last_checkpoint(out)} "
+                        "does not exist)")
+    if scratch.exists() and not resume:
+        raise DataError(f"--out {out}: a stopped run left {scratch}; continue it with --resume, "
+                        "or remove it to start afresh")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"--out {out}: cannot write in {parent}")
+
+
+@contextmanager
+def run_folder(out: Path, resume: bool = False) -> Iterator[Path]:
+    """The scratch folder to write in; renamed to ``out`` when the block completes. A failure
+    removes it, except a Ctrl-C or a resumed run's failure, which leave it to be continued."""
+    scratch = scratch_folder(out)
+    scratch.mkdir(parents=True, exist_ok=resume)
+    try:
+        yield scratch
+        os.replace(scratch, out)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        if not resume:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def data_source(data: Any) -> dict[str, str]:
+    """What a run read: the source as given, its absolute path when it is a file, its sha256."""
+    if not isinstance(data, (str, os.PathLike)):
+        return {"source": getattr(data, "name", type(data).__name__), "path": "", "sha256": "unknown"}
+    text = str(data)
+    path = Path(text)
+    return {"source": text, "path": str(path.resolve()) if path.is_file() else "",
+            "sha256": source_sha256(text)}
+
+
+def write_manifest(folder: Path, kind: str, config: RunConfig, data: Any, command: str,
+                   splits: dict, timings: dict[str, float]) -> None:
+    """``folder``/run.json and ``folder``/config.yaml: the settings that rerun it
+    (``forecast KIND DATA --config config.yaml``)."""
+    groups = ("data", "model", "training", "runtime") + (("backtest",) if kind == "backtest" else ())
+    manifest = {"kind": kind, "command": command, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "data": data_source(data), "settings": {g: config.flat((g,)) for g in groups},
+                "splits": splits, "timings": {k: round(v, 3) for k, v in timings.items()},
+                "versions": versions(), "device": device()}
+    write_atomically(folder / MANIFEST, lambda p: Path(p).write_text(strict_json(manifest)))
+    settings = {k: v for k, v in config.flat(groups).items() if k not in ("log_dir", "progress")}
+    header = f"# {command}\n# rerun: forecast {kind} DATA --config config.yaml\n"
+    write_atomically(folder / "config.yaml", lambda p: Path(p).write_text(
+        header + yaml.safe_dump(settings, sort_keys=False)))
+
+
+def read_manifest(run: Path) -> dict:
+    """A run folder's manifest; a one-line error when it has none."""
+    try:
+        return json.loads((run / MANIFEST).read_text())
+    except (OSError, ValueError):
+        raise DataError(f"{run}: not a run folder of forecast fit or forecast backtest (no readable "
+                        f"{MANIFEST})") from None
+
+
+def manifest_data(manifest: dict) -> str:
+    """The data a run read, found from any folder: its absolute path, else the source as given
+    (a dataset name)."""
+    data = manifest["data"]
+    return data["path"] or data["source"]
+
+
+def strict_json(value: Any) -> str:
+    """JSON that strict parsers accept: NaN and infinities become null."""
+    def clean(item):
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {str(k): clean(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [clean(v) for v in item]
+        return item
+    return json.dumps(clean(value), indent=2, default=str, allow_nan=False)
+
+
+def set_threads(threads: int | None) -> None:
+    """Let torch use ``threads`` CPU threads (None: its default, the cores it sees)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def versions() -> dict[str, str]:
+    import pandas as pd
+    import torch
+
+    import forecast
+
+    return {"forecast": forecast.__version__, "torch": torch.__version__, "pandas": pd.__version__,
+            "python": platform.python_version()}
+
+
+def device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.machine()}, {os.cpu_count()} cores)"
+
+
+def command_line() -> str:
+    """The command that runs now, as typed (for the manifest)."""
+    return " ".join(["forecast", *sys.argv[1:]]) if sys.argv else "forecast"
