@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from forecast.evaluation.report import when
+
 WIDTH, HEIGHT = 8.0, 3.2
 
 
@@ -16,6 +18,11 @@ def canvas(rows: int = 1, columns: int = 1, figsize: tuple[float, float] = (WIDT
     """A Figure and its axes, outside pyplot's registry of open figures."""
     figure = Figure(figsize=figsize)
     return figure, figure.subplots(rows, columns)
+
+
+def outside_legend(axes) -> None:
+    """The legend beside the plot, where it never covers data."""
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
 
 
 def png(figure: Figure) -> bytes:
@@ -30,7 +37,8 @@ def last_windows(frame: pd.DataFrame, windows: int = 3, levels: list[float] | No
     """Forecast against actual for the last ``windows`` origins of one series and target, with
     the outer quantile band when there is one; the actual values before them for context."""
     origins = sorted(frame["origin"].unique())[-windows:]
-    history = frame[frame["step"] == 1].set_index("timestamp")["actual"].sort_index()
+    # every timestamp some window covers (with thinned origins the step-1 rows alone skip values)
+    history = frame.drop_duplicates("timestamp").set_index("timestamp")["actual"].sort_index()
     figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     start = pd.Timestamp(origins[0]) if len(origins) else history.index[0]
     context = history[history.index <= start].tail(max(3 * int(frame["step"].max()), 24))
@@ -41,12 +49,12 @@ def last_windows(frame: pd.DataFrame, windows: int = 3, levels: list[float] | No
         axes.plot(window["timestamp"], window["actual"], color="black", lw=1, marker=marker,
                   label="actual" if number == 0 else None)
         axes.plot(window["timestamp"], window["forecast"], color=f"C{number}", marker=marker,
-                  label=f"forecast made at {origin}")
+                  label=f"forecast made at {when(origin)}")
         if levels and len(levels) > 1:
             axes.fill_between(window["timestamp"], window[f"q{levels[0]:g}"], window[f"q{levels[-1]:g}"],
                               color=f"C{number}", alpha=0.2,
                               label=f"{levels[0]:g}-{levels[-1]:g} interval" if number == 0 else None)
-    axes.legend(fontsize=7)
+    outside_legend(axes)
     axes.set_title("the last forecasts against the actual values")
     figure.autofmt_xdate()
     return png(figure)
@@ -59,13 +67,14 @@ def by_step(errors: pd.DataFrame) -> bytes:
         axes.plot(errors.index, errors[name], marker="o" if len(errors) < 30 else None, label=name)
     axes.set_xlabel("horizon step")
     axes.set_ylabel("MAE")
-    axes.legend(fontsize=7)
+    outside_legend(axes)
     axes.set_title("error by horizon step")
     return png(figure)
 
 
-def residuals(residual: np.ndarray, lags: int = 30) -> bytes:
-    """Histogram of the one-step residuals and their autocorrelation with the 95 % band of white noise."""
+def residuals(residual: np.ndarray, spacing: int = 1, lags: int = 30) -> bytes:
+    """Histogram of the one-step residuals and their autocorrelation with the 95 % band of white
+    noise; ``spacing`` rows lie between consecutive origins, so lag k is k * spacing rows."""
     residual = residual[np.isfinite(residual)]
     figure, (left, right) = canvas(1, 2, figsize=(WIDTH, HEIGHT))
     left.hist(residual, bins=40, color="C0")
@@ -79,7 +88,7 @@ def residuals(residual: np.ndarray, lags: int = 30) -> bytes:
     right.axhline(band, color="C3", ls="--", lw=1)
     right.axhline(-band, color="C3", ls="--", lw=1)
     right.set_title("autocorrelation of the residuals")
-    right.set_xlabel("lag")
+    right.set_xlabel("lag (rows)" if spacing == 1 else f"lag (origins, {spacing} rows apart)")
     return png(figure)
 
 
@@ -88,18 +97,22 @@ def rolling_error(errors: pd.Series, window: int) -> bytes:
     figure, axes = canvas(figsize=(WIDTH, HEIGHT))
     rolling = errors.sort_index().abs().rolling(window, min_periods=max(1, window // 2)).mean()
     axes.plot(rolling.index, rolling.to_numpy())
-    axes.set_title(f"rolling MAE of the one-step forecasts ({window} origins)")
+    axes.set_title(f"rolling MAE of the one-step forecasts ({window} consecutive origins)")
     figure.autofmt_xdate()
     return png(figure)
 
 
-def by_period(errors: pd.DataFrame, title: str) -> bytes:
-    """MAE by a calendar period (rows: hour of day or month) for each model (columns)."""
+def by_period(errors: pd.DataFrame, title: str, period: str) -> bytes:
+    """MAE by a calendar ``period`` (rows: hours of the day or months, whole numbers) for each
+    model (columns)."""
     figure, axes = canvas(figsize=(WIDTH, HEIGHT))
-    errors.plot(ax=axes, marker="o")
+    for name in errors.columns:
+        axes.plot(errors.index, errors[name], marker="o", label=name)
+    axes.set_xticks(errors.index)
+    axes.set_xlabel(period)
     axes.set_ylabel("MAE")
     axes.set_title(title)
-    axes.legend(fontsize=7)
+    outside_legend(axes)
     return png(figure)
 
 
@@ -111,7 +124,7 @@ def equity(strategy: pd.Series, hold: pd.Series) -> bytes:
         axes.plot(hold.index, hold.to_numpy(), label="buy-and-hold")
         axes.set_yscale(scale)
         axes.set_title(f"equity ({scale} scale)")
-        axes.legend(fontsize=7)
+        outside_legend(axes)
     figure.autofmt_xdate()
     return png(figure)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -85,7 +86,16 @@ def write_report(report: Report, folder: str | os.PathLike) -> Path:
 
 
 def cell(value) -> str:
-    """A table cell: numbers with four significant digits, a dash for a missing one."""
+    """A table cell: numbers with four significant digits, a dash for a missing one, timestamps
+    at their resolution (the date alone at midnight)."""
+    if isinstance(value, pd.Timestamp):
+        return when(value)
     if isinstance(value, (float, np.floating)):
         return "–" if not np.isfinite(value) else f"{value:.4g}"
     return str(value)
+
+
+def when(stamp) -> str:
+    """A timestamp at the data's resolution: 2019-01-15, or 2019-01-15 13:00 within a day."""
+    stamp = pd.Timestamp(stamp)
+    return str(stamp.date()) if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")

@@ -51,7 +51,9 @@ def metrics_table(evaluation: pd.DataFrame, columns: dict[str, str], scale: dict
 
 
 def forecast_section(evaluation: pd.DataFrame, table: Table, columns: dict[str, str],
-                     levels: list[float] | None) -> Section:
+                     levels: list[float] | None, spacing: int = 1) -> Section:
+    """Errors by step, the last forecasts, one-step residuals and rolling error; ``spacing``
+    rows lie between consecutive origins."""
     from forecast.evaluation import plots
 
     steps = evaluation.groupby("step")
@@ -70,7 +72,7 @@ def forecast_section(evaluation: pd.DataFrame, table: Table, columns: dict[str, 
                       plots.last_windows(one, 3, levels))]
     if len(by_step) > 1:  # with one step the table says it all; a plot would be one dot
         figures.append(Figure("by_step", "MAE by horizon step", plots.by_step(by_step)))
-    figures += [Figure("residuals", f"One-step residuals and their autocorrelation ({where})", plots.residuals(residual)),
+    figures += [Figure("residuals", f"One-step residuals and their autocorrelation ({where})", plots.residuals(residual, spacing)),
                Figure("rolling_error", f"Rolling MAE of the one-step forecasts over time ({where})",
                       plots.rolling_error(step_one["forecast"] - step_one["actual"], max(5, len(step_one) // 10)))]
     text = (f"{evaluation.groupby('series')['origin'].nunique().sum()} origins, horizon "
@@ -87,15 +89,18 @@ def sensor_section(evaluation: pd.DataFrame, columns: dict[str, str]) -> Section
     tables = [Table("MAE per variable", ["variable"] + list(per_variable.columns),
                     [[str(v)] + [cell(x) for x in row] for v, row in per_variable.iterrows()])]
     figures = []
-    stamps = pd.DatetimeIndex(evaluation["timestamp"])
+    # over the calendar, one-step forecasts only: pooling every step would mix the horizon's error
+    # growth into the hours (a sawtooth of steps when origins are thinned)
+    first = evaluation["step"] == 1
+    errors, stamps = errors[first.to_numpy()], pd.DatetimeIndex(evaluation.loc[first, "timestamp"])
     if len(stamps) > 1 and (stamps.to_series().diff().dropna().min() < pd.Timedelta(days=1)):
         by_hour = errors.groupby(stamps.hour).mean()
-        figures.append(Figure("by_hour", "MAE by hour of day (of the forecast timestamp)",
-                              plots.by_period(by_hour, "error by hour of day")))
+        figures.append(Figure("by_hour", "MAE of the one-step forecasts by hour of day",
+                              plots.by_period(by_hour, "one-step error by hour of day", "hour of the forecast timestamp")))
     by_month = errors.groupby(stamps.month).mean()
-    figures.append(Figure("by_month", "MAE by month (of the forecast timestamp)",
-                          plots.by_period(by_month, "error by month")))
-    tables.append(Table("MAE by month", ["month"] + list(by_month.columns),
+    figures.append(Figure("by_month", "MAE of the one-step forecasts by month",
+                          plots.by_period(by_month, "one-step error by month", "month of the forecast timestamp")))
+    tables.append(Table("MAE of the one-step forecasts by month", ["month"] + list(by_month.columns),
                         [[str(m)] + [cell(x) for x in row] for m, row in by_month.iterrows()]))
     return Section("Per variable and over the calendar", "", tables, figures)
 
@@ -125,7 +130,7 @@ def trading_section(equity: pd.DataFrame, trades: pd.DataFrame, stats: dict, con
     returns = equity["strategy_return"]
     monthly = (1 + returns).groupby([returns.index.year, returns.index.month]).prod() - 1
     heat = monthly.unstack()
-    worst = drawdown_episodes(curve, 5)
+    worst = [[cell(p), cell(t), cell(r), f"{d:.1%}", str(n)] for p, t, r, d, n in drawdown_episodes(curve, 5)]
     first_trades = trades.head(10)
     text = (f"{config['positions']} on the sign of the forecast return, filled at the "
             f"{config['execution'].replace('-', ' ')} after the signal's bar, "
@@ -175,3 +180,4 @@ def safe_naive_scale(values: np.ndarray, season: int) -> float:
         return naive_scale(values, season)
     except ValueError:
         return float("nan")
+

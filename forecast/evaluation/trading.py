@@ -219,7 +219,8 @@ def _buy_and_hold(closes: pd.DataFrame, opens: pd.DataFrame | None, execution: E
 
 
 def drawdown_episodes(curve: pd.Series, count: int) -> list[list[str]]:
-    """Peak, trough, recovery (or 'not recovered'), depth and length in bars of the deepest drawdowns."""
+    """Peak, trough, recovery (or 'not recovered'), depth (a negative share) and length in bars of
+    the deepest drawdowns, deepest first."""
     peak_value, peak_at, episodes, trough = 1.0, None, [], None
     for position, (stamp, value) in enumerate(curve.items()):
         if value >= peak_value:
@@ -234,5 +235,4 @@ def drawdown_episodes(curve: pd.Series, count: int) -> list[list[str]]:
     if trough is not None:
         episodes.append((peak_at, trough[0], "not recovered", trough[1], len(curve) - trough[2]))
     episodes.sort(key=lambda e: e[3])
-    return [[str(p if p is not None else "start"), str(t), str(r), f"{d:.1%}", str(n)]
-            for p, t, r, d, n in episodes[:count]]
+    return [[p if p is not None else "start", t, r, d, n] for p, t, r, d, n in episodes[:count]]

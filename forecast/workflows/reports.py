@@ -17,7 +17,7 @@ from forecast.api import Forecaster
 from forecast.data.registry import source_sha256
 from forecast.data.splits import Split
 from forecast.errors import DataError
-from forecast.evaluation.report import Report, write_report
+from forecast.evaluation.report import Report, when, write_report
 from forecast.evaluation.sections import (forecast_section, levels_of, metrics_table, safe_naive_scale,
                                           sensor_section, skill_section, trading_section)
 from forecast.workflows.runs import device, manifest_data, read_manifest, versions
@@ -53,6 +53,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
         rows = np.arange(max(held_out[sid], lookback), len(frame) - horizon + 1)
         stride = max(stride, math.ceil(len(rows) / max_origins))
         origins[sid] = rows
+    stride = _coprime(stride, _steps_per_day(series.freq))
     origins = {sid: rows[::stride] for sid, rows in origins.items()}
     if not any(len(rows) for rows in origins.values()):
         raise DataError(f"{series.name}: no complete window after the training rows to report on")
@@ -78,8 +79,8 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
     if model_mae >= naive_mae:
         verdict = (f"The model does not beat the naive forecast on these windows: MAE {model_mae:.4g} "
                    f"against the naive forecast's {naive_mae:.4g}.")
-    ends = sorted({_when(_training_end(schema, sid)) for sid in series.ids})
-    seen_ends = sorted({_when(schema.seen_until(sid)) for sid in series.ids})
+    ends = sorted({when(_training_end(schema, sid)) for sid in series.ids})
+    seen_ends = sorted({when(schema.seen_until(sid)) for sid in series.ids})
     name = _file_name(source or series.name)
     facts = {
         "data": name, "sha256": source_sha256(source or series.name),
@@ -91,7 +92,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
         "model": configuration(settings), "seed": str(settings["seed"]), **_machine(),
         "wall time": f"{model.fit_seconds_:.1f} s to fit" if getattr(model, "fit_seconds_", None) else "unknown",
     }
-    sections = [forecast_section(evaluation, table, columns, levels)]
+    sections = [forecast_section(evaluation, table, columns, levels, stride)]
     if isinstance(evaluation["timestamp"].iloc[0], pd.Timestamp):
         sections.append(sensor_section(evaluation, columns))
     return Report(f"{settings['model']} on {name}", facts, verdict, sections)
@@ -130,14 +131,14 @@ def backtest_report(run: str | os.PathLike) -> Report:
     source = _file_name(manifest["data"]["source"])
     facts = {"data": source, "sha256": manifest["data"]["sha256"], "rows": f"{stats['data']['rows']} in "
              f"{len(stats['data']['series'])} series ({', '.join(map(str, stats['data']['series']))})",
-             "time range": f"{_when(evaluation['origin'].min())} .. {_when(evaluation['timestamp'].max())} (forecasts)",
+             "time range": f"{when(evaluation['origin'].min())} .. {when(evaluation['timestamp'].max())} (forecasts)",
              "target": (f"{returns} returns of " if returns != "none" else "") + ", ".join(settings["target"] or ["the price"]),
              "folds": f"{len(folds)} fits, {settings['window']} window, refit every "
-                      f"{settings['refit_every'] or 'never'} rows, first forecast {_when(pd.Timestamp(folds[0]['first_forecast']))}",
+                      f"{settings['refit_every'] or 'never'} rows, first forecast {when(pd.Timestamp(folds[0]['first_forecast']))}",
              "model": configuration(settings), "seed": str(settings["seed"]),
              "versions": ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
              "device": manifest["device"], "wall time": f"{manifest['timings'].get('wall_seconds', float('nan')):.1f} s"}
-    sections = [forecast_section(evaluation, table, columns, levels),
+    sections = [forecast_section(evaluation, table, columns, levels, settings["step"]),
                 skill_section(stats["skill"]),
                 trading_section(equity, trades, stats, settings)]
     return Report(f"Backtest of {name} on {source}", facts, verdict, sections)
@@ -167,21 +168,32 @@ def configuration(settings: dict) -> str:
     return ", ".join(f"{k}={settings[k]}" for k in keys if settings.get(k) is not None)
 
 
+def _steps_per_day(freq: str | None) -> int:
+    """Rows a day for sub-daily data (24 for hourly), else 1."""
+    try:
+        step = pd.to_timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (TypeError, ValueError):
+        return 1
+    return max(1, int(pd.Timedelta(days=1) / step)) if step < pd.Timedelta(days=1) else 1
+
+
+def _coprime(stride: int, period: int) -> int:
+    """The smallest stride from ``stride`` on that shares no factor with ``period``: thinned
+    origins then visit every hour of the day alike."""
+    while math.gcd(stride, period) > 1:
+        stride += 1
+    return stride
+
+
 def _training_end(schema, series_id: str) -> pd.Timestamp:
     ends = schema.train_end
     return pd.Timestamp(ends[series_id]) if series_id in ends else max(pd.Timestamp(e) for e in ends.values())
 
 
-def _when(stamp) -> str:
-    """A timestamp at the data's resolution: the date alone at midnight."""
-    stamp = pd.Timestamp(stamp)
-    return str(stamp.date()) if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
-
-
 def _time_range(series) -> str:
     first = min(frame.index[0] for frame in series.frames.values())
     last = max(frame.index[-1] for frame in series.frames.values())
-    return f"{_when(first)} .. {_when(last)}"
+    return f"{when(first)} .. {when(last)}"
 
 
 def _file_name(source: str) -> str:
