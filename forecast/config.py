@@ -317,6 +317,9 @@ def _check_together(settings: dict[str, Any], where: Callable[[str], str]) -> No
         raise SettingError(f"{where('val')} and {where('test')} must be shares of the rows whose sum is below 1")
     if settings.get("logger") == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
         raise SettingError(f"{where('logger')} tensorboard needs TensorBoard: pip install 'densenet-forecast[tensorboard]'")
+    if settings.get("strategy") in ("long-only", "long-short"):
+        raise SettingError(f"{where('strategy')} is Lightning's training strategy (e.g. ddp); the signs a "
+                           f"backtest trades are {where('positions')} {settings['strategy']}")
     if (settings.get("window") == "sliding") != (settings.get("train_length") is not None):
         raise SettingError(f"{where('window')} sliding needs {where('train_length')}, and {where('train_length')} goes with it")
     if settings.get("accelerator") in ("gpu", "cuda"):

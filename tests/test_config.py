@@ -40,6 +40,7 @@ def test_every_setting_has_a_flag_in_fit_and_backtest(command):
     ({"cost_bps": -1}, "cost_bps must not be negative"),
     ({"window": "sliding"}, "window sliding needs train_length"),
     ({"nonsense": 1}, "unknown setting nonsense"),
+    ({"strategy": "long-short"}, "strategy is Lightning's training strategy .*; the signs a backtest trades are positions"),
 ])
 def test_one_validator_names_the_setting(values, message):
     with pytest.raises(SettingError, match=message):
