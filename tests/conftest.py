@@ -3,6 +3,12 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # a worker shares the cores with the other: one thread each (set before torch is imported,
+    # and inherited by the commands the tests start), or OpenMP threads spin against each other
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 if "FORECAST_DATA_DIR" not in os.environ and SHARED.is_dir():
     os.environ["FORECAST_DATA_DIR"] = str(SHARED)

@@ -1,4 +1,6 @@
-"""The `forecast` commands run as a user runs them: in a subprocess, on real files."""
+"""The `forecast` commands run as a user runs them: in a subprocess, on real files. The many
+refusals of malformed input run through the same ``main()`` in this process (an interpreter
+start-up each would cost minutes of CI)."""
 
 import json
 import os
@@ -20,6 +22,19 @@ FAST = ["--max-epochs", "1", "--batch-size", "64", "--quiet"]
 def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "forecast.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
+
+
+@pytest.fixture
+def in_process(capsys):
+    """``run`` without the subprocess: ``main(args)``'s exit code and output."""
+    from forecast.cli import main
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+    return call
 
 
 def assert_clean_failure(done: subprocess.CompletedProcess, fragment: str) -> None:
@@ -113,7 +128,7 @@ def test_stock_forecast_uses_business_days(tmp_path, data_dir):
     assert rows["forecast"].between(0.9 * last, 1.1 * last).all()  # a week ahead stays near the price
 
 
-def test_quantile_columns_and_a_yaml_config_with_flag_override(tmp_path, data_dir):
+def test_quantile_columns_and_a_yaml_config_with_flag_override(tmp_path, data_dir, in_process):
     config = tmp_path / "run.yaml"
     config.write_text("target: OT\nhorizon: 12\nlookback: 48\nmodel: lstm\nhead: direct\n"
                       "quantiles: [0.1, 0.5, 0.9]\nmax_epochs: 1\nbatch_size: 64\n")
@@ -127,12 +142,12 @@ def test_quantile_columns_and_a_yaml_config_with_flag_override(tmp_path, data_di
     assert len(rows) == 6 and (rows["q0.1"] <= rows["q0.9"]).all()
     bad = tmp_path / "bad.yaml"
     bad.write_text("horizn: 12\n")
-    assert_clean_failure(run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--config", str(bad),
+    assert_clean_failure(in_process("fit", str(data_dir / "ett" / "ETTh1.csv"), "--config", str(bad),
                              "--out", str(tmp_path / "x")), "unknown setting 'horizn'")
 
 
 @pytest.mark.parametrize("name, content, options, message", CORPUS, ids=[c[0] for c in CORPUS])
-def test_fit_rejects_malformed_csv_and_leaves_nothing(tmp_path, name, content, options, message):
+def test_fit_rejects_malformed_csv_and_leaves_nothing(tmp_path, in_process, name, content, options, message):
     path = tmp_path / f"{name}.csv"
     path.write_text(content, newline="")
     out = tmp_path / "run"
@@ -140,33 +155,33 @@ def test_fit_rejects_malformed_csv_and_leaves_nothing(tmp_path, name, content, o
         ["--horizon", "1", "--lookback", "1"]
     if "target" in options:
         flags += ["--target", options["target"]]
-    done = run("fit", str(path), "--out", str(out), "--model", "naive", *flags, *FAST)
+    done = in_process("fit", str(path), "--out", str(out), "--model", "naive", *flags, *FAST)
     assert_clean_failure(done, message)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.csv"], "no stray files left"
 
 
-def test_predict_rejects_malformed_csv_and_other_columns(etth1_run, tmp_path, write_csv):
+def test_predict_rejects_malformed_csv_and_other_columns(etth1_run, tmp_path, write_csv, in_process):
     out, _ = etth1_run
     for name, content, _, message in CORPUS[:8]:
         path = tmp_path / f"{name}.csv"
         path.write_text(content, newline="")
         target = tmp_path / f"{name}-forecast.csv"
-        done = run("predict", str(out / "model.pt"), str(path), "--out", str(target))
+        done = in_process("predict", str(out / "model.pt"), str(path), "--out", str(target))
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and not target.exists()
     other = write_csv("date,price\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29)), "other.csv")
-    done = run("predict", str(out / "model.pt"), str(other))
+    done = in_process("predict", str(out / "model.pt"), str(other))
     assert_clean_failure(done, "column 'OT' not found")
     assert "the model was trained on OT" in done.stderr
 
 
-def test_missing_model_and_bad_flags(tmp_path, data_dir):
-    assert_clean_failure(run("predict", str(tmp_path / "none.pt"), str(data_dir / "ett" / "ETTh1.csv")),
+def test_missing_model_and_bad_flags(tmp_path, data_dir, in_process):
+    assert_clean_failure(in_process("predict", str(tmp_path / "none.pt"), str(data_dir / "ett" / "ETTh1.csv")),
                          "no such model file")
-    done = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--horizon", "0")
+    done = in_process("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--horizon", "0")
     assert_clean_failure(done, "--horizon must be a positive whole number")
-    done = run("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--train-stride", "0")
+    done = in_process("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--train-stride", "0")
     assert_clean_failure(done, "--train-stride must be a positive whole number")
     assert run("fit", "x.csv").returncode == 2  # --out is required: argparse's usage error
 
