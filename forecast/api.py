@@ -144,6 +144,10 @@ class Forecaster:
             label = "in-sample" if in_sample else "held out"
             module.setup("test")
         dataset = module.datasets[part]
+        if len(dataset) == 0 and data is None and part == "test" and \
+                all(split.test_end == split.val_end for split in module.split.values()):
+            raise DataError("no test part was held out: fit with test= (e.g. test=0.15) to score held-out "
+                            "windows, or evaluate(part='val') for the windows that chose the model")
         if len(dataset) == 0:
             hint = "" if data is None or in_sample else \
                 " after the rows that training and validation saw; in_sample=True scores every window"

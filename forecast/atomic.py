@@ -28,3 +28,15 @@ def _umask() -> int:
     mask = os.umask(0o022)  # reading the umask means setting it; it is set straight back
     os.umask(mask)
     return mask
+
+
+def writable(folder: str | os.PathLike) -> bool:
+    """Whether a file can be created in ``folder``: tried, since permission bits do not tell
+    (root passes them; /proc and read-only mounts refuse all the same)."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".forecast-probe.")
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(probe)
+    return True

@@ -17,6 +17,7 @@ Plain data, no torch: the command line reads it for ``--help``.
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
@@ -330,12 +331,26 @@ def _check_together(settings: dict[str, Any], where: Callable[[str], str]) -> No
                                f"this machine; use cpu")
 
 
+MAX_EPOCHS_VARIABLE = "FORECAST_MAX_EPOCHS"  # caps the epochs of every training run (the README's tests use it)
+
+
+def capped_epochs(epochs: int) -> int:
+    """``epochs``, or fewer when FORECAST_MAX_EPOCHS caps every training run."""
+    cap = os.environ.get(MAX_EPOCHS_VARIABLE)
+    if not cap:
+        return epochs
+    if not cap.isdigit() or int(cap) < 1:
+        raise SettingError(f"{MAX_EPOCHS_VARIABLE}={cap} is not a positive whole number")
+    return min(epochs, int(cap))
+
+
 def resolve(params: dict[str, Any], where: Callable[[str], str] = lambda name: name) -> dict[str, Any]:
     """The settings a network and its data are built from, from the Forecaster's keywords:
     checked, quantile levels completed with the median, ``lr`` the model's default when None."""
     from forecast.models.registry import LR, model_spec, quantile_levels
 
     settings = check_settings(params, where)
+    settings["max_epochs"] = capped_epochs(settings["max_epochs"])
     if settings["quantiles"]:
         settings["quantiles"] = quantile_levels(settings["quantiles"])
     if settings["lr"] is None:

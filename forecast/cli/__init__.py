@@ -6,6 +6,7 @@ Exit codes: 0 done, 2 a user's mistake (one line on stderr), 130 interrupted, 1 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from forecast.errors import DataError, DownloadError
@@ -16,7 +17,8 @@ HINTS = {"time_col=": "--time-col", "id_col=": "--id-col", "sort=True": "--sort"
          "fill='interpolate'": "--fill interpolate", "target=": "--target", "freq=": "--freq",
          "future=": "--future FILE", "in_sample=True": "--all-windows",
          "date_format=": "--date-format", "dayfirst=True": "--dayfirst",
-         "date_unit='s'": "--date-unit s"}
+         "date_unit='s'": "--date-unit s", "fill=": "--fill", "decimal=": "--decimal",
+         "id_col=": "--id-col"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,5 +54,7 @@ def flag_hints(message: str) -> str:
     """A library message with its Python-argument hints replaced by the command's flags."""
     message = " ".join(message.split())  # one line, whatever the message held
     for python, flag in HINTS.items():
+        if python.endswith("="):  # decimal=',' -> --decimal ,
+            message = re.sub(re.escape(python) + r"'([^']*)'", lambda m, f=flag: f"{f} {m.group(1)}", message)
         message = message.replace(python, flag)
     return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forecast.cli.settings import read_options
+from forecast.cli.settings import check_output_file, read_options
 from forecast.errors import DataError
 
 
@@ -25,6 +25,7 @@ def fetch(args: argparse.Namespace) -> None:
 
     if not is_registered(args.name):
         raise DataError(f"unknown dataset '{args.name}'; known: etth1, weather, stock:TICKER, stocks:T1,T2")
+    check_output_file(args.output, "-o", overwrite=args.force)
     frame = load_dataset(args.name).to_frame()
     if args.start:
         frame = frame[frame.index >= timestamp(args.start, "--start")]

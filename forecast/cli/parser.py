@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import argparse
 
-from forecast.cli.settings import (BACKTEST_SETTINGS, FIT_SETTINGS, MAX_EPOCHS_VARIABLE, READ_OPTIONS,
+from forecast.cli.settings import (BACKTEST_SETTINGS, FIT_SETTINGS, READ_OPTIONS,
                                    add_settings)
-from forecast.config import BACKTEST_DEFAULTS
+from forecast.config import BACKTEST_DEFAULTS, MAX_EPOCHS_VARIABLE
 
 DATA_HELP = "CSV or Parquet path, or a dataset name (etth1, weather, stock:AAPL, stocks:AAPL,MSFT)"
 
 
 class _Parser(argparse.ArgumentParser):
-    """A command's parser: a flag is written whole (``--device`` never stands for ``--devices``)."""
+    """A command's parser: a flag is written whole (``--device`` never stands for ``--devices``),
+    and a usage mistake is one line with a pointer to --help, not the whole usage."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+    def error(self, message: str):
+        self.exit(2, f"forecast: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from forecast.cli import data, run, use
     from forecast.cli.backtest import backtest as run_backtest
 
-    parser = argparse.ArgumentParser(
-        prog="forecast", description="Time-series forecasting with DenseNet-LSTM models.", allow_abbrev=False,
-        epilog=f"Set {MAX_EPOCHS_VARIABLE}=N to cap the epochs of every training run.")
+    parser = _Parser(
+        prog="forecast", description="Time-series forecasting with DenseNet-LSTM models.",
+        epilog=f"Set {MAX_EPOCHS_VARIABLE}=N to cap the epochs of every training run (the library's too).")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -114,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = data_commands.add_parser("fetch", help="write a named dataset to a CSV file that "
                                                    "reads back as it is")
     fetch.add_argument("name", metavar="NAME", help="etth1, weather, stock:AAPL, stocks:AAPL,MSFT")
-    fetch.add_argument("-o", "--output", required=True, help="CSV file to write")
+    fetch.add_argument("-o", "--output", required=True, help="CSV file to write (an existing one only with --force)")
+    fetch.add_argument("--force", action="store_true", help="overwrite --output when it exists")
     fetch.add_argument("--start", help="first date to keep (e.g. 2018-01-01; default: all)")
     fetch.add_argument("--end", help="last date to keep (default: all)")
     fetch.add_argument("--interval", default="1d", choices=["1d"], help="bar size (daily only)")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from forecast.cli.settings import FIT_SETTINGS, capped_epochs, run_config, threads
+from forecast.cli.settings import FIT_SETTINGS, run_config, threads
 from forecast.cli.tables import metrics_table, number
 
 
@@ -21,7 +21,7 @@ def fit(args: argparse.Namespace) -> None:
     if trained and not args.quiet and not sys.stderr.isatty():  # no epoch lines: one summary line
         loss = f", last val_loss {number(trained['val_loss'])}" if "val_loss" in trained else ""
         print(f"trained {config.model.model} for {trained['epochs']} epochs{loss}", file=sys.stderr)
-    for note in run.model.notes_:
+    for note in run.data_notes + run.model.notes_:
         print(f"note: {note}", file=sys.stderr)
     print(metrics_table(run.metrics, config.model.model))
     print(f"wrote {run.out}/model.pt, metrics.json, config.yaml, run.json"
@@ -33,7 +33,7 @@ def demo(args: argparse.Namespace) -> None:
     from forecast.workflows.runs import set_threads
 
     set_threads(threads(args))
-    results = run_demo(Path(args.out), capped_epochs(4), progress=not args.quiet and sys.stderr.isatty())
+    results = run_demo(Path(args.out), 4, progress=not args.quiet and sys.stderr.isatty())
     print("ETTh1, L=336, H=96, LTSF split, test windows: "
           f"{results['naive']['windows']} (normalized scale, as the LTSF papers report)")
     print(f"{'model':<16} {'mse':>8} {'mae':>8}")

@@ -4,14 +4,12 @@ then a YAML file's keys (the same names), then the flags given; checked once, be
 from __future__ import annotations
 
 import argparse
-import os
-from dataclasses import replace
 from pathlib import Path
 
-from forecast.config import RunConfig, SettingError, from_text, specs
+from forecast.config import RunConfig, from_text, specs
+from forecast.atomic import writable
 from forecast.errors import DataError
 
-MAX_EPOCHS_VARIABLE = "FORECAST_MAX_EPOCHS"  # caps every training run (README tests use it)
 READ_OPTIONS = [name for name, (group, spec, _) in specs(("data",)).items() if not spec.keyword]
 FIT_SETTINGS = list(specs(("data", "model", "training", "runtime")))
 BACKTEST_SETTINGS = list(specs(("data", "model", "training", "runtime", "backtest")))
@@ -51,18 +49,7 @@ def run_config(args: argparse.Namespace, names: list[str], defaults: dict | None
             return f"{args.config}: '{name}'"
         return "--" + name.replace("_", "-")
 
-    config = RunConfig.build(values, where, lambda name, value: from_text(name, value) if name in given else value)
-    return replace(config, training=replace(config.training, max_epochs=capped_epochs(config.training.max_epochs)))
-
-
-def capped_epochs(epochs: int) -> int:
-    """``epochs``, or fewer when FORECAST_MAX_EPOCHS caps every run."""
-    cap = os.environ.get(MAX_EPOCHS_VARIABLE)
-    if not cap:
-        return epochs
-    if not cap.isdigit() or int(cap) < 1:
-        raise SettingError(f"{MAX_EPOCHS_VARIABLE}={cap} is not a positive whole number")
-    return min(epochs, int(cap))
+    return RunConfig.build(values, where, lambda name, value: from_text(name, value) if name in given else value)
 
 
 def read_options(args: argparse.Namespace) -> dict:
@@ -101,3 +88,18 @@ def _read_config(path: str) -> dict:
 def threads(args: argparse.Namespace) -> int | None:
     """--threads, checked."""
     return RunConfig.build({"threads": args.threads}, lambda name: "--threads", from_text).runtime.threads
+
+
+def check_output_file(path: str, flag: str, overwrite: bool = True) -> None:
+    """An output file's place, checked before any work: not a folder, in a folder that exists
+    or can be made and is writable, and (unless ``overwrite``) not there yet."""
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(f"{flag} {path} is a folder; name a file")
+    if target.exists() and not overwrite:
+        raise DataError(f"{flag} {path} exists already; add --force to overwrite it")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not writable(parent):
+        raise DataError(f"{flag} {path}: cannot write in {parent}")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from forecast.cli.settings import read_options, threads
+from forecast.cli.settings import check_output_file, read_options, threads
 from forecast.cli.tables import metrics_table
 
 
 def predict(args: argparse.Namespace) -> None:
     from forecast.atomic import write_atomically
 
+    if args.out:
+        check_output_file(args.out, "--out")
     model = _load(args)
     future = _future(args.future, model) if args.future else None
     forecasts = model.predict(args.data, future=future, **read_options(args))
@@ -38,7 +39,9 @@ def evaluate(args: argparse.Namespace) -> None:
                                        source=args.data), args.report)
         print(f"wrote {path} and report.md", file=sys.stderr)
     if args.json:
-        print(json.dumps(result, indent=2))
+        from forecast.workflows.runs import strict_json
+
+        print(strict_json(result))
         return
     print(metrics_table({result["part"]: result}, model.model))
     scope = "every window, in-sample" if result["in_sample"] else \

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.series import SeriesData, exchange_sessions
-from forecast.data.times import checked_freq, infer_freq, infer_time_column, parse_times
+from forecast.data.times import check_regular, checked_freq, infer_freq, infer_time_column, parse_times
 from forecast.errors import DataError
 
 Source = str | os.PathLike | pd.DataFrame
@@ -116,6 +116,9 @@ def read_series(
             values[column] = converted
     target = [c for c in target if c in values]
     if not target:
+        if any(_decimal_commas(frame[c]) for c in frame.columns if c not in (time_col, id_col)):
+            raise raw.fail("no numeric target column: the numbers are written with a decimal comma; "
+                           "read them with decimal=','")
         raise raw.fail("no numeric target column; name one with target=")
 
     table = pd.DataFrame(values)
@@ -132,6 +135,7 @@ def read_series(
         frames[sid] = (part, pos)
     if freq is None:
         freq = infer_freq(max((p for p, _ in frames.values()), key=len).index)
+        check_regular(raw, freq, frames)
     else:
         freq = checked_freq(raw, freq, frames)
     result = {}
@@ -197,6 +201,12 @@ def _read_csv(path: Path, name: str, decimal: str = ".") -> _Raw:
     return _Raw(frame, name, np.asarray(lines))
 
 
+def _decimal_commas(values: pd.Series) -> bool:
+    """Whether text values look like numbers written with a decimal comma (1,5 or -0,25)."""
+    text = values.dropna().astype(str).head(50)
+    return len(text) > 0 and bool(text.str.fullmatch(r"\s*-?\d+,\d+\s*").mean() > 0.5)
+
+
 def _sniff_delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t")}
     return max(counts, key=counts.get) if max(counts.values()) else ","
@@ -214,8 +224,9 @@ def _to_float(raw: _Raw, column: str, required: bool) -> np.ndarray | None:
             return None
         if len(bad):
             position = int(bad[0])
+            hint = "; numbers with a decimal comma read with decimal=','" if _decimal_commas(series) else ""
             raise raw.fail(f"column '{column}' {raw.where(position)}: "
-                           f"'{series.iloc[position]}' is not a number")
+                           f"'{series.iloc[position]}' is not a number{hint}")
         values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.flatnonzero(np.isinf(values))
     if len(infinite):
@@ -237,8 +248,22 @@ def _in_time_order(raw, part, pos, sort, label, notes):
         notes.append(f"{label}rows were out of time order and were sorted")
         return part.iloc[order], pos[order]
     back = int(np.flatnonzero(np.diff(index.asi8) < 0)[0]) + 1
+    remedy = _several_series(raw, label) or "pass sort=True to sort"
     raise raw.fail(f"{label}timestamps out of order: {raw.where(int(pos[back]))} "
-                   f"({index[back]}) comes after {index[back - 1]}; pass sort=True to sort")
+                   f"({index[back]}) comes after {index[back - 1]}; {remedy}")
+
+
+def _several_series(raw, label: str) -> str:
+    """A hint when a wide file's repeated timestamps come from several series stacked in it: a
+    text column with a few distinct values, which id_col= would split on."""
+    if label:  # the file was already read as several series
+        return ""
+    for column in raw.frame.columns:
+        values = raw.frame[column]
+        if not pd.api.types.is_numeric_dtype(values) and 1 < values.nunique() <= max(2, len(values) // 3) \
+                and pd.to_numeric(values, errors="coerce").isna().all():
+            return f"several series in one file? name their id column with id_col='{column}'"
+    return ""
 
 
 def _handle_duplicates(raw, part, pos, duplicates, label, notes):
@@ -248,9 +273,9 @@ def _handle_duplicates(raw, part, pos, duplicates, label, notes):
     count = int(repeated.sum())
     first = int(np.flatnonzero(repeated)[0])
     if duplicates == "error":
+        remedy = _several_series(raw, label) or "pass duplicates='drop' to keep the first of each"
         raise raw.fail(f"{label}duplicated timestamp {part.index[first]} at "
-                       f"{raw.where(int(pos[first]))} ({count} in all); pass duplicates='drop' "
-                       "to keep the first of each")
+                       f"{raw.where(int(pos[first]))} ({count} in all); {remedy}")
     if duplicates == "drop":
         notes.append(f"{label}{count} duplicated timestamps dropped (first kept)")
         return part[~repeated], pos[~repeated]

@@ -86,6 +86,8 @@ class Schema:
         try:
             series = read_data(data, **options)
         except DataError as error:
+            if "not found" not in str(error):  # only a missing column is helped by naming the model's
+                raise
             raise DataError(f"{error} (the model was trained on {', '.join(self.columns)})") from None
         if self.freq and series.freq and series.freq != self.freq and "freq" not in read_options:
             raise DataError(f"{series.name}: the data's frequency is '{series.freq}', the model's "

@@ -123,3 +123,24 @@ def checked_freq(raw, freq: str, frames: dict) -> str:
                            f"at {raw.where(int(pos[first]))} is not on the '{freq}' grid from "
                            f"{part.index[0]}")
     return offset.freqstr
+
+
+def check_regular(raw, freq: str | None, frames: dict) -> None:
+    """An inferred frequency that the series' steps fit: every step a whole number of the usual
+    step (a gap of several is fine and reported). A step that is not (mixed time zones, clocks
+    that drift) is an error naming it and the flags that help."""
+    try:
+        step = pd.to_timedelta(pd.tseries.frequencies.to_offset(freq)) if freq else None
+    except (TypeError, ValueError):  # calendar frequencies (B, MS, W): their steps vary by design
+        return
+    if step is None or step <= pd.Timedelta(0):
+        return
+    for sid, (part, pos) in frames.items():
+        steps = np.diff(part.index.asi8)  # in the index's own unit (s, ms, us or ns)
+        odd = np.flatnonzero(steps % int(step / pd.Timedelta(1, unit=part.index.unit)) != 0)
+        if len(odd):
+            first = int(odd[0]) + 1
+            label = f"series '{sid}': " if len(frames) > 1 else ""
+            raise raw.fail(f"{label}the timestamps do not follow one frequency: {part.index[first - 1]} -> "
+                           f"{part.index[first]} at {raw.where(int(pos[first]))} is not a whole number of the "
+                           f"usual step {freq}; give the frequency with freq= (and fill= for the gaps)")

@@ -19,11 +19,13 @@ from forecast.workflows.runs import (check_out, last_checkpoint, run_folder, set
 @dataclass
 class FitRun:
     """The fitted model, the errors of each part (``val``: the windows that chose the
-    checkpoint; ``test``: held out), and the folder written."""
+    checkpoint; ``test``: held out), the folder written, and what reading the data noticed
+    (gaps, fills, kept duplicates), as ``forecast data info`` reports it."""
 
     model: Forecaster
     metrics: dict[str, dict]
     out: Path
+    data_notes: list[str]
 
 
 def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, resume: bool = False,
@@ -56,7 +58,7 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
             write_report(fit_report(model, source=_name(data)), scratch)
         write_manifest(scratch, "fit", config, data, command, _splits(model),
                        {"fit_seconds": model.fit_seconds_, "wall_seconds": time.perf_counter() - started})
-    return FitRun(model, metrics, out)
+    return FitRun(model, metrics, out, series.notes)
 
 
 def demo(out: Path, epochs: int, progress: bool = False) -> dict[str, dict]:

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from forecast.atomic import write_atomically
+from forecast.atomic import writable, write_atomically
 from forecast.config import RunConfig
 from forecast.data.registry import source_sha256
 from forecast.errors import DataError
@@ -55,15 +55,17 @@ def check_out(out: Path, resume: bool = False) -> None:
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    if not parent.is_dir() or not writable(parent):
         raise DataError(f"--out {out}: cannot write in {parent}")
 
 
 @contextmanager
 def run_folder(out: Path, resume: bool = False) -> Iterator[Path]:
     """The scratch folder to write in; renamed to ``out`` when the block completes. A failure
-    removes it, except a Ctrl-C or a resumed run's failure, which leave it to be continued."""
+    removes it and the parent folders it made, except a Ctrl-C or a resumed run's failure, which
+    leave it to be continued."""
     scratch = scratch_folder(out)
+    made = [folder for folder in scratch.parents if not folder.exists()]  # deepest first
     scratch.mkdir(parents=True, exist_ok=resume)
     try:
         yield scratch
@@ -73,6 +75,9 @@ def run_folder(out: Path, resume: bool = False) -> Iterator[Path]:
     except BaseException:
         if not resume:
             shutil.rmtree(scratch, ignore_errors=True)
+            for folder in made:  # only the folders this run made, and only while empty
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
         raise
 
 
