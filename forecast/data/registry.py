@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import logging
 import lzma
 import os
+import warnings
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,18 +190,34 @@ def from_yfinance(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
 
 
 def _yfinance_download(ticker: str) -> pd.DataFrame:
-    import yfinance as yf  # imported on demand: slow, and only needed for downloads
+    with _silenced():  # the download library's own errors, warnings and prints: ours is one line
+        import yfinance as yf  # imported on demand: slow, and only needed for downloads
 
-    try:
-        frame = yf.download(ticker, period="max", auto_adjust=False, progress=False)
-    except Exception as error:  # yfinance wraps network failures in many types
-        frame, reason = None, str(error)
-    else:
-        reason = "no data returned (offline or unknown ticker)"
+        try:
+            frame = yf.download(ticker, period="max", auto_adjust=False, progress=False)
+        except Exception as error:  # yfinance wraps network failures in many types
+            frame, reason = None, (str(error).strip() or type(error).__name__).splitlines()[0]
+        else:
+            reason = "no data returned (offline or unknown ticker)"
     if frame is None or frame.empty:
         raise DataError(f"stock:{ticker}: not found under $FORECAST_DATA_DIR/{STOCKS_DIR} and "
                         f"yfinance failed: {reason}")
     return from_yfinance(frame, ticker)
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Nothing of a download library reaches the user: its logger, warnings, stdout and stderr."""
+    logger = logging.getLogger("yfinance")
+    disabled = logger.disabled
+    logger.disabled = True
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.disabled = disabled
 
 
 def _download(url: str, target: Path, sha256: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
+import pandas as pd
 import torch
 from torch import nn
 
@@ -92,7 +93,10 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
         # a Trainer of its own, without the run's loggers and callbacks
         start = (_start(make_trainer(log_dir=None, progress=False, **hardware), module, data,
                         log_dir or scratch, resume_from) if has_val and max_epochs else None)
+        history = _history(log_dir) if resume_from and log_dir else None
         _fit(trainer, module, data, resume_from)
+        if history is not None:
+            _keep_history(log_dir, history)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
@@ -125,6 +129,21 @@ def _start(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(start, folder / START_FILE)
     return start
+
+
+def _history(log_dir: str) -> pd.DataFrame | None:
+    """The epochs a stopped run logged (the CSV logger starts its file afresh on a resume)."""
+    path = Path(log_dir) / "metrics.csv"
+    return pd.read_csv(path) if path.is_file() and path.stat().st_size else None
+
+
+def _keep_history(log_dir: str, history: pd.DataFrame) -> None:
+    """The stopped run's rows of the epochs before the resumed ones, then the resumed run's."""
+    path = Path(log_dir) / "metrics.csv"
+    resumed = pd.read_csv(path) if path.is_file() and path.stat().st_size else history.iloc[:0]
+    if "epoch" in resumed and len(resumed) and "epoch" in history:
+        history = history[history["epoch"] < resumed["epoch"].min()]
+    pd.concat([history, resumed], ignore_index=True).to_csv(path, index=False)
 
 
 def _fit(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule,

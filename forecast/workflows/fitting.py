@@ -9,11 +9,11 @@ from pathlib import Path
 
 from forecast.api import Forecaster
 from forecast.atomic import write_atomically
-from forecast.config import RunConfig
+from forecast.config import MODEL_GROUPS, RunConfig
 from forecast.data.registry import load_dataset, read_data
 from forecast.data.splits import Splits, ltsf_split
-from forecast.workflows.runs import (check_out, last_checkpoint, run_folder, set_threads, strict_json,
-                                     write_manifest)
+from forecast.workflows.runs import (RESUME_SETTINGS, check_out, last_checkpoint, run_folder, scratch_folder,
+                                     set_threads, stopped_seconds, strict_json, write_manifest)
 
 
 @dataclass
@@ -34,12 +34,18 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
     The work happens in a scratch folder beside ``out``, renamed to ``out`` when complete; a
     stopped run leaves it, with its last epoch's checkpoint, for ``resume``."""
     started = time.perf_counter()
-    check_out(out, resume=resume)
+    notes = check_out(out, resume=resume)
+    resume = resume and last_checkpoint(out).is_file()
+    kept = config.flat(MODEL_GROUPS)  # what a resumed run must ask for again
+    before = stopped_seconds(scratch_folder(out), kept) if resume else 0.0
     set_threads(config.runtime.threads)
     columns = (config.data.covariates or []) + (config.data.future_covariates or [])
     series = read_data(data, target=config.data.target, covariates=columns or None,
                        min_rows=config.model.lookback + config.model.horizon, **config.read_options())
     with run_folder(out, resume) as scratch:
+        if not resume:
+            write_atomically(scratch / RESUME_SETTINGS, lambda p: Path(p).write_text(
+                strict_json({"settings": kept, "started": time.time()})))
         keywords = {**config.keywords(), "log_dir": str(scratch / "logs"), "progress": progress}
         model = Forecaster(**keywords)
         resume_from = last_checkpoint(out) if resume else None
@@ -57,8 +63,10 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
 
             write_report(fit_report(model, source=_name(data)), scratch)
         write_manifest(scratch, "fit", config, data, command, _splits(model),
-                       {"fit_seconds": model.fit_seconds_, "wall_seconds": time.perf_counter() - started})
-    return FitRun(model, metrics, out, series.notes)
+                       {"fit_seconds": before + model.fit_seconds_,
+                        "wall_seconds": before + time.perf_counter() - started})
+        (scratch / RESUME_SETTINGS).unlink()
+    return FitRun(model, metrics, out, notes + series.notes)
 
 
 def demo(out: Path, epochs: int, progress: bool = False) -> dict[str, dict]:

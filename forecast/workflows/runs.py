@@ -27,6 +27,7 @@ from forecast.data.registry import source_sha256
 from forecast.errors import DataError
 
 MANIFEST = "run.json"
+RESUME_SETTINGS = "resume.json"  # in the scratch folder: a run's settings and start, for --resume
 
 
 def scratch_folder(out: Path) -> Path:
@@ -39,13 +40,19 @@ def last_checkpoint(out: Path) -> Path:
     return scratch_folder(out) / "logs" / "checkpoints" / "last.ckpt"
 
 
-def check_out(out: Path, resume: bool = False) -> None:
+def check_out(out: Path, resume: bool = False) -> list[str]:
     """``out`` must be a new folder in a writable place. A stopped run's scratch folder is named,
-    never reused unless ``resume`` asks for it."""
+    never reused unless ``resume`` asks for it; one stopped before its first epoch ended holds
+    nothing to continue and is removed (the note returned says so)."""
     if out.exists():
         kind = "a folder" if out.is_dir() else "a file"
         raise DataError(f"--out {out} is {kind} that exists already; name a new folder")
     scratch = scratch_folder(out)
+    notes = []
+    if scratch.is_dir() and not last_checkpoint(out).is_file():
+        shutil.rmtree(scratch)
+        notes.append(f"removed {scratch}: a run stopped before its first epoch ended, nothing to continue")
+        resume = False
     if resume and not last_checkpoint(out).is_file():
         raise DataError(f"--resume: no stopped run of {out} to continue ({last_checkpoint(out)} "
                         "does not exist)")
@@ -57,6 +64,24 @@ def check_out(out: Path, resume: bool = False) -> None:
         parent = parent.parent
     if not parent.is_dir() or not writable(parent):
         raise DataError(f"--out {out}: cannot write in {parent}")
+    return notes
+
+
+def stopped_seconds(scratch: Path, settings: dict[str, Any]) -> float:
+    """The seconds a stopped run worked before its last finished epoch, after checking that the
+    resumed run asks for what it asked (RESUME_SETTINGS in its scratch folder): the first setting
+    that differs is named."""
+    try:
+        saved = json.loads((scratch / RESUME_SETTINGS).read_text())
+    except (OSError, ValueError):
+        raise DataError(f"--resume: {scratch} does not say which settings it ran with; remove it to "
+                        "start afresh") from None
+    stopped = saved["settings"]
+    for name, value in settings.items():
+        if stopped.get(name) != value:
+            raise DataError(f"--resume: the stopped run had {name.replace('_', '-')} {stopped.get(name)!r}, "
+                            f"this one asks {value!r}; resume with the same settings, or remove {scratch}")
+    return max(0.0, (scratch / "logs" / "checkpoints" / "last.ckpt").stat().st_mtime - saved["started"])
 
 
 @contextmanager
@@ -124,14 +149,20 @@ def manifest_data(manifest: dict) -> str:
 
 
 def strict_json(value: Any) -> str:
-    """JSON that strict parsers accept: NaN and infinities become null."""
+    """JSON that strict parsers accept: a NaN or an infinity becomes null, and a ``<key>_why``
+    beside it says which it was (a statistic undefined on these data, or infinite)."""
     def clean(item):
-        if isinstance(item, float) and not math.isfinite(item):
-            return None
         if isinstance(item, dict):
-            return {str(k): clean(v) for k, v in item.items()}
+            out = {}
+            for key, entry in item.items():
+                out[str(key)] = clean(entry)
+                if isinstance(entry, float) and not math.isfinite(entry):
+                    out[f"{key}_why"] = "not defined on these data (NaN)" if entry != entry else "infinite"
+            return out
         if isinstance(item, (list, tuple)):
             return [clean(v) for v in item]
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
         return item
     return json.dumps(clean(value), indent=2, default=str, allow_nan=False)
 

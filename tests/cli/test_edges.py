@@ -162,3 +162,68 @@ def test_a_run_reports_from_any_folder_and_writes_strict_json(tmp_path, capsys, 
                  "--out", "bt", "--quiet"]) == 0
     stats = strict((tmp_path / "bt" / "stats.json").read_text())
     assert stats["skill"][0]["direction_pt_p"] is None  # undefined when every move has one sign
+    assert stats["skill"][0]["direction_pt_p_why"] == "not defined on these data (NaN)"
+
+
+def stopped_fit(tmp_path, monkeypatch, capsys, out: Path, epoch: int, flags: list[str]) -> None:
+    """A fit of ``out`` interrupted (Ctrl-C) as epoch ``epoch`` (from 0) starts."""
+    from forecast.training.forecasting import ForecastingModule
+
+    def ctrl_c(self):
+        if self.current_epoch == epoch:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c, raising=False)
+        assert main(["fit", str(tmp_path / "x.csv"), "--out", str(out), *flags]) == 130
+    capsys.readouterr()
+
+
+NEURAL = ["--model", "dlinear", "--horizon", "6", "--lookback", "24", "--max-epochs", "3", "--patience", "10",
+          "--quiet"]
+
+
+@pytest.mark.slow
+def test_a_resume_keeps_the_history_and_refuses_other_settings(tmp_path, capsys, monkeypatch):
+    hourly(tmp_path / "x.csv")
+    out, scratch = tmp_path / "run", tmp_path / ".run.partial"
+    stopped_fit(tmp_path, monkeypatch, capsys, out, 2, NEURAL)
+    logged = (scratch / "logs" / "metrics.csv").read_text()
+    started = json.loads((scratch / "resume.json").read_text())["started"]
+    worked = (scratch / "logs" / "checkpoints" / "last.ckpt").stat().st_mtime - started  # two epochs
+    other = [flag if flag != "24" else "48" for flag in NEURAL]
+    assert main(["fit", str(tmp_path / "x.csv"), "--out", str(out), "--resume", *other]) == 2
+    assert "--resume: the stopped run had lookback 24, this one asks 48" in error_line(capsys)
+    assert (scratch / "logs" / "checkpoints" / "last.ckpt").is_file()  # a refused resume deletes nothing
+    assert (scratch / "logs" / "metrics.csv").read_text() == logged
+    assert main(["fit", str(tmp_path / "x.csv"), "--out", str(out), "--resume", *NEURAL]) == 0
+    epochs = pd.read_csv(out / "logs" / "metrics.csv")["epoch"].dropna().unique()
+    assert sorted(epochs.astype(int)) == [0, 1, 2]  # the stopped run's epochs and the resumed one
+    timings = json.loads((out / "run.json").read_text())["timings"]
+    assert timings["fit_seconds"] > worked > 0 and not (out / "resume.json").exists()  # the whole run's time
+
+
+@pytest.mark.slow
+def test_a_run_stopped_before_its_first_epoch_is_removed_with_a_note(tmp_path, capsys, monkeypatch):
+    hourly(tmp_path / "x.csv")
+    out, scratch = tmp_path / "run", tmp_path / ".run.partial"
+    for flags in ([], ["--resume"]):
+        stopped_fit(tmp_path, monkeypatch, capsys, out, 0, NEURAL)
+        assert scratch.is_dir() and not (scratch / "logs" / "checkpoints" / "last.ckpt").exists()
+        assert main(["fit", str(tmp_path / "x.csv"), "--out", str(out), *flags, *NEURAL]) == 0
+        assert f"note: removed {scratch}: a run stopped before its first epoch ended" in capsys.readouterr().err
+        assert (out / "model.pt").is_file() and not scratch.exists()
+        import shutil
+        shutil.rmtree(out)
+
+
+@pytest.mark.slow
+def test_a_failed_download_is_one_line_and_nothing_else(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "FORECAST_DATA_DIR"} | {"FORECAST_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "forecast.cli", "data", "fetch", "stock:NOSUCHTICKER", "-o",
+                           str(tmp_path / "x.csv")], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [done.stderr.strip()]  # one line: no library output, no warning
+    assert done.stderr.startswith("forecast: error: stock:NOSUCHTICKER: not found under $FORECAST_DATA_DIR")
