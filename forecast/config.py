@@ -145,6 +145,10 @@ def specs(groups: tuple[str, ...] = tuple(GROUPS)) -> dict[str, tuple[str, Spec,
     return {f.name: (group, f.metadata["spec"], f.default) for group in groups for f in fields(GROUPS[group])}
 
 
+# how a file is read: the data settings that are arguments of fit, not the Forecaster's keywords
+READ_OPTIONS = [name for name, (_, spec, _) in specs(("data",)).items() if not spec.keyword]
+
+
 def defaults(groups: tuple[str, ...] = tuple(GROUPS)) -> dict[str, Any]:
     return {name: default for name, (_, _, default) in specs(groups).items()}
 
@@ -190,10 +194,8 @@ class RunConfig:
 
     def read_options(self) -> dict[str, Any]:
         """The read options that were set (unset ones are left out, so a model's own apply)."""
-        read = ("time_col", "id_col", "freq", "fill", "duplicates", "sort", "dayfirst", "date_format",
-                "date_unit", "decimal", "exchange")
         settings = self.flat(("data",))
-        return {name: settings[name] for name in read if settings[name] not in (None, False)}
+        return {name: settings[name] for name in READ_OPTIONS if settings[name] not in (None, False)}
 
 
 def check_settings(values: dict[str, Any], where: Callable[[str], str] = lambda name: name,

@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecast.config import RunConfig, from_text, specs
+from forecast.config import READ_OPTIONS, RunConfig, from_text, specs
 from forecast.atomic import writable
 from forecast.errors import DataError
 
-READ_OPTIONS = [name for name, (group, spec, _) in specs(("data",)).items() if not spec.keyword]
 FIT_SETTINGS = list(specs(("data", "model", "training", "runtime")))
 BACKTEST_SETTINGS = list(specs(("data", "model", "training", "runtime", "backtest")))
 

@@ -94,9 +94,11 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
         start = (_start(make_trainer(log_dir=None, progress=False, **hardware), module, data,
                         log_dir or scratch, resume_from) if has_val and max_epochs else None)
         history = _history(log_dir) if resume_from and log_dir else None
-        _fit(trainer, module, data, resume_from)
-        if history is not None:
-            _keep_history(log_dir, history)
+        try:
+            _fit(trainer, module, data, resume_from)
+        finally:  # a resume that fails or is stopped again keeps the history too
+            if history is not None:
+                _keep_history(log_dir, history)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]

@@ -108,8 +108,11 @@ def backtest_report(run: str | os.PathLike) -> Report:
         evaluation = pd.read_csv(run / "forecasts.csv", parse_dates=["origin", "timestamp"])
         equity = pd.read_csv(run / "equity.csv", index_col="time", parse_dates=True)
         trades = pd.read_csv(run / "trades.csv")
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(f"{run}: not a complete backtest run folder ({error})") from None
+    except OSError as error:  # its message repeats the path: name the file alone
+        raise DataError(f"{run}: not a complete backtest run folder ({Path(error.filename or '?').name} "
+                        "is missing or unreadable)") from None
+    except (ValueError, KeyError) as error:
+        raise DataError(f"{run}: not a complete backtest run folder ({type(error).__name__}: {error})") from None
     settings = {k: v for group in manifest["settings"].values() for k, v in group.items()}
     returns = settings["returns"]
     name = settings["model"]

@@ -161,6 +161,11 @@ def test_a_run_reports_from_any_folder_and_writes_strict_json(tmp_path, capsys, 
     assert main(["backtest", "short.csv", "--model", "naive", "--lookback", "5", "--start", "30",
                  "--out", "bt", "--quiet"]) == 0
     stats = strict((tmp_path / "bt" / "stats.json").read_text())
+    (tmp_path / "bt" / "equity.csv").unlink()
+    capsys.readouterr()
+    assert main(["report", "bt"]) == 2
+    line = error_line(capsys)  # the folder named once, the missing file by its name
+    assert line == "forecast: error: bt: not a complete backtest run folder (equity.csv is missing or unreadable)"
     assert stats["skill"][0]["direction_pt_p"] is None  # undefined when every move has one sign
     assert stats["skill"][0]["direction_pt_p_why"] == "not defined on these data (NaN)"
 
