@@ -40,3 +40,11 @@ def writable(folder: str | os.PathLike) -> bool:
     os.close(handle)
     os.unlink(probe)
     return True
+
+
+def existing_parent(path: str | os.PathLike) -> Path:
+    """The nearest folder above ``path`` that exists (where the first missing one would be made)."""
+    parent = Path(path).parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent

@@ -119,7 +119,7 @@ class RuntimeSettings:
 @dataclass(frozen=True)
 class BacktestSettings:
     returns: str = setting("log", "text", "forecast log or simple returns of the prices, or the prices", choices=("log", "simple", "none"), keyword=False)
-    start: str = setting("0.5", "start", "first forecast: a date, a row number, or a fraction of the rows (of the forecast series)", keyword=False)
+    start: int | float | str = setting("0.5", "start", "first forecast: a date, a row number, or a fraction of the rows (of the forecast series)", keyword=False)
     step: int = setting(1, "whole", "rows between origins", keyword=False)
     refit_every: int | None = setting(None, "whole", "refit every N rows on the rows before (default: fit once, before --start)", optional=True, keyword=False)
     window: str = setting("expanding", "text", "train on every earlier row, or on the last --train-length", choices=("expanding", "sliding"), keyword=False)
@@ -276,8 +276,9 @@ def _number(value: Any, where: str, kind: type) -> int | float:
     return kind(value)
 
 
-def _start(value: Any, where: str) -> str:
-    """A first forecast: a row number, a fraction in (0, 1), or a date (checked against the data)."""
+def _start(value: Any, where: str) -> int | float | str:
+    """A first forecast as walk_forward takes it: a row number, a fraction in (0, 1), or a date
+    (text, checked against the data)."""
     text = str(value)
     try:
         number = float(text)
@@ -287,7 +288,7 @@ def _start(value: Any, where: str) -> str:
         raise SettingError(f"{where} {text}: a fraction must lie between 0 and 1")
     if number < 0:
         raise SettingError(f"{where} {text}: a row number must not be negative")
-    return text
+    return int(number) if number == int(number) and "." not in text else number
 
 
 def _names(value: Any, where: str) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from forecast.config import READ_OPTIONS, RunConfig, from_text, specs
-from forecast.atomic import writable
+from forecast.config import READ_OPTIONS, RunConfig, check_settings, from_text, specs
+from forecast.atomic import existing_parent, writable
 from forecast.errors import DataError
 
 FIT_SETTINGS = list(specs(("data", "model", "training", "runtime")))
@@ -26,7 +26,7 @@ def add_settings(parser: argparse.ArgumentParser, names: list[str], defaults: di
         shown = (defaults or {}).get(name, default)
         text = spec.help if "(default" in spec.help and name not in (defaults or {}) else \
             f"{spec.help.split(' (default')[0]} (default: {_shown(shown)})"
-        flag = "--" + name.replace("_", "-")
+        flag = _flag(name)
         if spec.kind == "switch":
             sections[group].add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
@@ -44,9 +44,7 @@ def run_config(args: argparse.Namespace, names: list[str], defaults: dict | None
     values |= loaded | given
 
     def where(name: str) -> str:
-        if name in loaded and name not in given:
-            return f"{args.config}: '{name}'"
-        return "--" + name.replace("_", "-")
+        return f"{args.config}: '{name}'" if name in loaded and name not in given else _flag(name)
 
     return RunConfig.build(values, where, lambda name, value: from_text(name, value) if name in given else value)
 
@@ -54,8 +52,12 @@ def run_config(args: argparse.Namespace, names: list[str], defaults: dict | None
 def read_options(args: argparse.Namespace) -> dict:
     """The read flags given (unset ones are left out, so that a saved model's own options apply)."""
     given = {name: getattr(args, name, None) for name in READ_OPTIONS}
-    return RunConfig.build({k: v for k, v in given.items() if v is not None},
-                           lambda name: "--" + name.replace("_", "-")).read_options()
+    checked = check_settings({k: v for k, v in given.items() if v is not None}, _flag)
+    return {name: value for name, value in checked.items() if value not in (None, False)}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _shown(value) -> str:
@@ -86,7 +88,7 @@ def _read_config(path: str) -> dict:
 
 def threads(args: argparse.Namespace) -> int | None:
     """--threads, checked."""
-    return RunConfig.build({"threads": args.threads}, lambda name: "--threads", from_text).runtime.threads
+    return check_settings({"threads": args.threads}, _flag, from_text)["threads"]
 
 
 def check_output_file(path: str, flag: str, overwrite: bool = True) -> None:
@@ -97,8 +99,6 @@ def check_output_file(path: str, flag: str, overwrite: bool = True) -> None:
         raise DataError(f"{flag} {path} is a folder; name a file")
     if target.exists() and not overwrite:
         raise DataError(f"{flag} {path} exists already; add --force to overwrite it")
-    parent = target.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = existing_parent(target)
     if not parent.is_dir() or not writable(parent):
         raise DataError(f"{flag} {path}: cannot write in {parent}")

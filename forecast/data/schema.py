@@ -94,14 +94,15 @@ class Schema:
                             f"is '{self.freq}'")
         return series
 
+    def training_end(self, series_id: str) -> pd.Timestamp:
+        """The last training timestamp of a series (see :meth:`seen_until` for an unseen one)."""
+        return _end(self.train_end, series_id)
+
     def seen_until(self, series_id: str) -> pd.Timestamp:
         """The last timestamp of a series that training or selection saw; for a series the fit
         did not see, the end of the single series it saw, or the latest end of the several.
         (Model files written before ``seen_end`` was kept give their training end.)"""
-        ends = self.seen_end or self.train_end
-        if series_id in ends:
-            return pd.Timestamp(ends[series_id])
-        return max(pd.Timestamp(end) for end in ends.values())
+        return _end(self.seen_end or self.train_end, series_id)
 
     def after_fit(self, series: SeriesData) -> Splits:
         """A split whose test part holds the windows whose first forecast step lies after every
@@ -117,6 +118,12 @@ class Schema:
                                 target=self.target, past_covariates=self.past_covariates,
                                 future_covariates=self.future_covariates, calendar=self.calendar,
                                 scalers=scalers, future=future, **_loader_settings(settings))
+
+
+def _end(ends: dict[str, str], series_id: str) -> pd.Timestamp:
+    if series_id in ends:
+        return pd.Timestamp(ends[series_id])
+    return max(pd.Timestamp(end) for end in ends.values())
 
 
 def _loader_settings(settings: dict) -> dict:

@@ -43,7 +43,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
     schema = model.schema_
     held_out = {sid: int(frame.index.searchsorted(schema.seen_until(sid), side="right"))
                 for sid, frame in series.frames.items()}
-    trained = {sid: int(frame.index.searchsorted(_training_end(schema, sid), side="right"))
+    trained = {sid: int(frame.index.searchsorted(schema.training_end(sid), side="right"))
                for sid, frame in series.frames.items()}
     part = "held out"
     if not any(len(frame) - held_out[sid] >= horizon for sid, frame in series.frames.items()):
@@ -79,7 +79,7 @@ def fit_report(model: Forecaster, data=None, baselines: tuple[str, ...] = ("drif
     if model_mae >= naive_mae:
         verdict = (f"The model does not beat the naive forecast on these windows: MAE {model_mae:.4g} "
                    f"against the naive forecast's {naive_mae:.4g}.")
-    ends = sorted({when(_training_end(schema, sid)) for sid in series.ids})
+    ends = sorted({when(schema.training_end(sid)) for sid in series.ids})
     seen_ends = sorted({when(schema.seen_until(sid)) for sid in series.ids})
     name = _file_name(source or series.name)
     facts = {
@@ -186,11 +186,6 @@ def _coprime(stride: int, period: int) -> int:
     while math.gcd(stride, period) > 1:
         stride += 1
     return stride
-
-
-def _training_end(schema, series_id: str) -> pd.Timestamp:
-    ends = schema.train_end
-    return pd.Timestamp(ends[series_id]) if series_id in ends else max(pd.Timestamp(e) for e in ends.values())
 
 
 def _time_range(series) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from forecast.atomic import writable, write_atomically
+from forecast.atomic import existing_parent, writable, write_atomically
 from forecast.config import RunConfig
 from forecast.data.registry import source_sha256
 from forecast.errors import DataError
@@ -59,9 +59,7 @@ def check_out(out: Path, resume: bool = False) -> list[str]:
     if scratch.exists() and not resume:
         raise DataError(f"--out {out}: a stopped run left {scratch}; continue it with --resume, "
                         "or remove it to start afresh")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = existing_parent(out)
     if not parent.is_dir() or not writable(parent):
         raise DataError(f"--out {out}: cannot write in {parent}")
     return notes

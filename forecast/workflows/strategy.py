@@ -83,7 +83,7 @@ def strategy_backtest(data, config: RunConfig, progress: bool = False) -> Strate
     settings = config.backtest
     series = to_returns(prices.model_data, settings.returns)
     try:
-        walk = walk_forward(Forecaster(**config.keywords()), series, start=_start(settings.start),
+        walk = walk_forward(Forecaster(**config.keywords()), series, start=settings.start,
                             step=settings.step, refit_every=settings.refit_every or False,
                             window=settings.window, train_length=settings.train_length,
                             val=config.training.val, progress=progress)
@@ -119,16 +119,6 @@ def trade(walk: Backtest, prices: Prices, config: RunConfig) -> StrategyBacktest
     equity = pd.DataFrame({"strategy": trading.equity, "buy_and_hold": trading.buy_and_hold_equity,
                            "strategy_return": trading.returns}).rename_axis("time")
     return StrategyBacktest(walk, equity, trading.trades, stats, prices.target)
-
-
-def _start(text: str) -> int | float | str:
-    """The checked start setting as walk_forward takes it: a row number, a fraction or a date."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _columns(series: SeriesData, target: list[str], covariates: list[str]) -> SeriesData:
