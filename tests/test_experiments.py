@@ -1,4 +1,5 @@
-"""Each experiment runs end to end with a tiny budget (the real budgets are in their docstrings)."""
+"""Each study runs as ``python -m experiments.<study>`` on a tiny budget, writes its records, and
+its section of the summary renders from them (the real budgets are in the runners' docstrings)."""
 
 import subprocess
 import sys
@@ -7,106 +8,156 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
+from experiments import records, render
 from forecast.data import WindowDataset, WindowSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+STUDIES = ["ltsf.run", "ltsf.ablate", "ltsf.tune", "stocks.run", "image.run", "bench.train_speed",
+           "bench.backtest", "bench.windows", "bench.densenet", "reports.weather", "reports.stocks", "render"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+def run(module: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"experiments.{module}", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
 
 
-def test_ltsf_table_runs_and_gives_a_verdict(tmp_path, data_dir):
-    out = tmp_path / "ltsf.md"
+def rendered(study: str, folder: Path) -> str:
+    """The study's section of the summary, rendered from the records in ``folder``."""
+    chosen = next(s for s in render.STUDIES if s.name == study)
+    return render.section(chosen, records.load(study, folder))
+
+
+def test_no_study_edits_sys_path():
+    sources = {path: path.read_text() for path in (ROOT / "experiments").rglob("*.py")}
+    assert sources and not [path for path, text in sources.items() if "sys.path" in text]
+
+
+@pytest.mark.slow
+def test_every_study_starts_with_python_dash_m():
+    # one interpreter runs each study's --help as `python -m` would (torch is imported once)
+    script = ("import runpy, sys\n"
+              "for name in sys.argv[1:]:\n"
+              "    sys.argv = [name, '--help']\n"
+              "    try:\n"
+              "        runpy.run_module('experiments.' + name, run_name='__main__')\n"
+              "    except SystemExit as stop:\n"
+              "        assert stop.code in (0, None), name\n"
+              "    print('--', name, 'ok')\n")
+    done = subprocess.run([sys.executable, "-c", script, *STUDIES], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stdout.splitlines() if line.startswith("-- ")] == [f"-- {s} ok" for s in STUDIES]
+    assert done.stdout.count("usage: ") == len(STUDIES)
+
+
+@pytest.mark.slow
+def test_ltsf_table_writes_records_and_renders_its_verdicts(tmp_path, data_dir):
     rows = ("naive,linear (closed-form ridge),RevIN ridge (the LSTM models' untrained start),"
             "DenseNet-LSTM (RevIN and direct head)")
-    done = run("experiments/ltsf/run.py", "--datasets", "etth1,stock:GSPC_2000-2017", "--horizons", "96",
-               "--seeds", "0,1", "--epochs", "1", "--train-stride", "8", "--rows", rows, "--jobs", "2",
-               "--out", str(out))
+    done = run("ltsf.run", "--datasets", "etth1,stock:GSPC_2000-2017", "--horizons", "96", "--seeds", "0,1",
+               "--epochs", "1", "--train-stride", "8", "--rows", rows, "--jobs", "2", "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
-    report = out.read_text()
-    assert "--jobs 2" in report  # the header records the workers; every figure below came back from them
-    assert "| linear (closed-form ridge) | 0.3702 | 0.3915 |" in report  # DESIGN.md's measured figure
-    assert "sha256 f18de3ad269cef59" in report and "- H=96: " in report
-    assert " ± " in report  # two seeds: mean ± std
-    assert "Verdicts against the untrained start" in report and "every 8th training window" in report
-    # the header says what normalizes the rows that ran, not the YAML row that did not
-    assert "the named LSTM-head rows have RevIN" in report and "the YAML row has" not in report
-    assert "Seeds in which no epoch beat the untrained network on validation" in report
-    assert report.count("Verdicts against naive") == 2
-    # data the search never saw: the index's file checksum, split 70/10/20 as the LTSF papers' non-ETT sets
-    assert "GSPC_2000-2017.csv sha256 459b019459a4e443, 4528 rows, split 70/10/20 by rows" in report
+    written = records.load("ltsf", tmp_path)
+    ridge = next(r for r in written if r["row"] == "linear (closed-form ridge)" and r["dataset"] == "etth1")
+    assert round(ridge["metrics"]["mse"], 4) == 0.3702 and round(ridge["metrics"]["val_mse"], 4) == 0.6516
+    assert ridge["seed"] is None and ridge["budget"] == "no training"
+    assert ridge["data_sha256"]["etth1"].startswith("f18de3ad269cef59") and "--jobs 2" in ridge["command"]
+    trained = [r for r in written if r["row"].startswith("DenseNet-LSTM") and r["table"] is None]
+    assert sorted(r["seed"] for r in trained if r["dataset"] == "etth1") == [0, 1]
+    assert {r["budget"] for r in trained} == {"every 8th training window, 1 epochs, patience 10"}
+    bars = {(r["dataset"], r["against"]) for r in written if r["table"] == "verdict"}
+    assert ("stock:GSPC_2000-2017", "naive") in bars and ("etth1", "RevIN ridge (the LSTM models' untrained start)") in bars
+    section = rendered("ltsf", tmp_path)
+    assert "| linear (closed-form ridge) | no training | 0.3702 |" in section and " ± " in section
+    assert "4528 rows, split 70/10/20 by rows, data sha256 459b019459a4e443" in section
 
 
-def test_tune_writes_a_config_from_validation(tmp_path, data_dir):
+@pytest.mark.slow
+def test_a_rerun_of_one_cell_replaces_only_that_cell(tmp_path, data_dir):
+    def ridge_and_naive(horizons: str, rows: str) -> None:
+        done = run("ltsf.run", "--datasets", "etth1", "--horizons", horizons, "--rows", rows, "--records", str(tmp_path))
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    ridge_and_naive("96,192", "naive,linear (closed-form ridge)")
+    before = records.load("ltsf", tmp_path)
+    ridge_and_naive("192", "linear (closed-form ridge)")
+    after = records.load("ltsf", tmp_path)
+    assert len(after) == len(before) == 4
+    changed = [(a["row"], a["horizon"]) for a, b in zip(before, after) if a != b]
+    assert changed == [("linear (closed-form ridge)", 192)]  # its provenance is the new run's
+
+
+@pytest.mark.slow
+def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, data_dir):
+    done = run("ltsf.ablate", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
+               "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = records.load("ablation", tmp_path)
+    assert round(next(r for r in written if r["row"] == "ridge")["metrics"]["val_mse"], 4) == 0.6516
+    untrained = next(r for r in written if r["row"] == "untrained" and r["table"] is None)
+    assert untrained["metrics"]["kept_start"] is False and untrained["metrics"]["epochs"] == 0
+    against = {(r["row"], r["against"]) for r in written if r["table"] == "verdict"}
+    assert ("no-highway", "base") in against and ("base", "ridge") in against and ("base", "base") not in against
+    assert "| no-highway | no linear highway: the network alone |" in rendered("ablation", tmp_path)
+
+
+@pytest.mark.slow
+def test_search_records_every_trial_and_writes_the_config(tmp_path, data_dir):
     pytest.importorskip("optuna")
     out = tmp_path / "config.yaml"
-    done = run("experiments/ltsf/tune.py", "--trials", "1", "--epochs", "1", "--out", str(out))
+    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "16", "--out", str(out),
+               "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
-    config = yaml.safe_load(out.read_text())
-    assert config["model"] == "densenet-lstm" and config["head"] in ("direct", "seq2seq", "flatten")
-    # the bar the objective divides by: the closed-form ridge's validation MSE on ETTh1-96
     assert "(ridge 0.6516); test windows never seen" in out.read_text()
+    written = records.load("tune", tmp_path)
+    assert [r["row"] for r in written] == ["closed-form ridge (the bar)", "trial 0", "trial 1"]
+    assert sum(r["metrics"].get("chosen", False) for r in written) == 1
+    assert "| trial 1 | etth1 " in rendered("tune", tmp_path)
 
 
-def test_ablation_runs_and_compares_with_ridge_and_base(tmp_path, data_dir):
-    out = tmp_path / "ablation.md"
-    done = run("experiments/ltsf/ablate.py", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
-               "--out", str(out))
+@pytest.mark.slow
+def test_stocks_study_records_skill_and_portfolios(tmp_path, data_dir):
+    done = run("stocks.run", "--models", "linear,naive", "--tickers", "AAPL,KO", "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
-    report = out.read_text()
-    # validation, then test: the ridge scores 0.6516 on the validation months (tune.py's bar)
-    assert "| ridge | closed form, look-back 336 | 0.6516 | 0.3702 | 0.3915 |" in report
-    assert "- no-highway: seed 0: " in report and "sha256 f18de3ad269cef59" in report
-    assert "| untrained | " in report and " | 0 of 1 | " in report  # max_epochs 0 keeps nothing
+    written = records.load("stocks", tmp_path)
+    skill = [r for r in written if r["table"] == "skill"]
+    assert [r["row"] for r in skill] == ["linear", "naive"] and skill[0]["metrics"]["origins"] == 754
+    assert skill[0]["data_sha256"]["AAPL"].startswith("9630a128e6f227f2")
+    assert any(r["row"] == "buy-and-hold" for r in written)
+    assert "| linear | 754 |" in rendered("stocks", tmp_path)
 
 
-def test_stocks_backtest_reports_skill_and_portfolios(tmp_path, data_dir):
-    out = tmp_path / "stocks.md"
-    done = run("experiments/stocks/run.py", "--models", "linear,naive", "--tickers", "AAPL,KO", "--out", str(out))
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = out.read_text()
-    assert "| linear | " in report and "| buy-and-hold | " in report and "754 origins each" in report
-    assert "BH " in report and "sha256 9630a128e6f227f2" in report
-
-
-def test_backtest_bench_runs_beside_darts_or_says_it_is_missing(tmp_path, data_dir):
-    out = tmp_path / "speed.md"
-    done = run("experiments/bench/backtest.py", "--parts", "darts", "--out", str(out))
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = out.read_text()
-    assert "(b) refit every 63 rows (12 fits), 754 origins" in report
-
-
-@pytest.mark.parametrize("script, extra", [
-    ("experiments/reports/weather.py", ["--epochs", "1", "--lookback", "24", "--horizon", "6"]),
-    ("experiments/reports/stocks.py", ["--epochs", "1", "--tickers", "AAPL,KO"]),
+@pytest.mark.slow
+@pytest.mark.parametrize("study, args, row", [
+    ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
+    ("bench.train_speed", ["--windows", "256", "--peer", "none"], "inference, 2785 test windows"),
+    ("bench.backtest", ["--parts", "darts"], "(b) refit every 63 rows (12 fits), 754 origins"),
+    ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
+    ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),
 ])
-def test_report_examples_write_a_report(tmp_path, data_dir, script, extra):
+def test_bench_and_image_studies_record_a_row_each(tmp_path, data_dir, study, args, row):
+    done = run(study, *args, "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    name = {"image.run": "image", "bench.backtest": "backtest_speed"}.get(study, study.split(".")[-1])
+    written = records.load(name, tmp_path)
+    assert row in [r["row"] for r in written] and all(r["commit"] and r["machine"] for r in written)
+    assert f"| {row} |" in rendered(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("study, extra", [
+    ("reports.weather", ["--epochs", "1", "--lookback", "24", "--horizon", "6"]),
+    ("reports.stocks", ["--epochs", "1", "--tickers", "AAPL,KO"]),
+])
+def test_report_examples_write_a_report(tmp_path, data_dir, study, extra):
     out = tmp_path / "report"
-    done = run(script, "--out", str(out), *extra)
+    done = run(study, "--out", str(out), *extra)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "report.html").stat().st_size > 50_000 and (out / "report.md").is_file()
 
 
-def test_train_speed_bench_gives_ratios_against_the_plain_loop(tmp_path, data_dir):
-    out = tmp_path / "speed.md"
-    done = run("experiments/bench/train_speed.py", "--windows", "256", "--peer", "none", "--out", str(out))
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = out.read_text()
-    # the YAML trains channel-independent: each of ETTh1's 7 channels of a window is a sample
-    assert "| etth1 | training, one epoch of 256 windows (1792 samples" in report
-    assert "| etth1 | inference, 2785 test windows" in report
-    assert "sha256 etth1 f18de3ad269cef59" in report
-    assert "MFLOP per training window; ours achieves" in report
-
-
 def test_training_flops_add_the_lstm_gates_to_the_counted_products():
-    sys.path.insert(0, str(ROOT / "experiments" / "bench"))
-    from train_speed import training_flops
+    from experiments.bench.train_speed import training_flops
 
     class Tiny(torch.nn.Module):  # one LSTM (not counted by torch) and one linear map (counted)
         def __init__(self):
@@ -125,8 +176,7 @@ def test_training_flops_add_the_lstm_gates_to_the_counted_products():
 
 
 def test_verdict_against_a_trained_row_pairs_its_seeds():
-    sys.path.insert(0, str(ROOT / "experiments" / "ltsf"))
-    from run import encoder_only, verdict
+    from experiments.ltsf.protocol import encoder_only, verdict
 
     rng = np.random.default_rng(0)
     plain = [{"mse": rng.gamma(2.0, 0.2, 400) + offset} for offset in (0.0, 0.5, 1.0)]

@@ -1,7 +1,7 @@
 """Backtest speed: ours beside Darts on the same work, the DenseNet-LSTM's refit cost, and how the
 time grows with tickers and origins.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/bench/backtest.py \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.backtest \
         [--threads 2] [--parts darts,densenet,tickers] [--tickers 1,10,40]
 
 1. AAPL 2015-2020 log returns, DLinear L=60 H=1, origins from row 504 (754 origins):
@@ -12,29 +12,25 @@ time grows with tickers and origins.
    wall time and the share spent in refits vs forecasting.
 3. Ridge and DLinear over 1, 10 and 40 tickers in one call; and 1 ticker with origins every 1, 2, 4 rows.
 
-Writes experiments/results/backtest_speed.md (or --out).
+Writes records to the records' backtest_speed.jsonl (tables darts, densenet and growth).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from provenance import publish, sha256  # noqa: E402
+import forecast
+from forecast.data.registry import read_data, stock_path
+from forecast.data.returns import to_returns
+from forecast.workflows.walkforward import walk_forward
 
-import forecast  # noqa: E402
-from forecast.workflows.walkforward import walk_forward  # noqa: E402
-from forecast.data.registry import read_data, stock_path  # noqa: E402
-from forecast.data.returns import to_returns  # noqa: E402
+from experiments import records
 
 TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
            "MCD MMM MRK MSFT NEE NKE NVDA ORCL PEP PFE SPG T UNH V VZ WFC WMT XOM").split()
@@ -88,18 +84,23 @@ def darts_runs(values: np.ndarray) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="darts,densenet,tickers")
     parser.add_argument("--tickers", default="1,10,40")
-    parser.add_argument("--out", default="experiments/results/backtest_speed.md")
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     parts = args.parts.split(",")
     wall = time.perf_counter()
     aapl = returns(["AAPL"])
-    lines = []
+    facts = {**records.provenance("cpu", AAPL=stock_path("AAPL")), "threads": args.threads}
+    written = []
+
+    def add(table: str, row: str, metrics: dict, **cell) -> None:
+        written.append(records.record("backtest_speed", row, metrics, table=table, horizon=1, seed=0, **cell, **facts))
+
     if "darts" in parts:
         fit_once = forecast.Forecaster(model="dlinear", lookback=60, horizon=1, max_epochs=5, accelerator="cpu")
         fit_once.fit(aapl, val=0.0)  # warm-up, as for Darts
@@ -114,9 +115,7 @@ def main() -> None:
             theirs, version = darts_runs(aapl.frames["AAPL"]["Adj Close"].to_numpy()), darts.__version__
         except ImportError:
             theirs, version = None, "not installed (pip install -e '.[bench]')"
-        lines += ["## DLinear L=60 H=1 on AAPL log returns, ours beside Darts", "",
-                  f"Darts {version}; both 5 epochs, batch 32, no validation, CPU, {args.threads} threads; each side warmed up by one fit first.", "",
-                  "| work | ours (s) | Darts (s) | ours / Darts |", "|---|---|---|---|"]
+        budget = f"DLinear L=60, 5 epochs, batch 32, no validation; Darts {version}"
         rows = [("(a) fit once: the fit", a.folds["fit_seconds"].sum(), theirs and theirs["a_fit"]),
                 (f"(a) fit once: forecasting {len(a.forecasts)} origins", a.folds["forecast_seconds"].sum(),
                  theirs and theirs["a_forecast"]),
@@ -124,42 +123,36 @@ def main() -> None:
                 (f"(b) refit every {REFIT} rows ({len(b.folds)} fits), {len(b.forecasts)} origins", b_wall,
                  theirs and theirs["b"])]
         for label, mine, other in rows:
-            ratio = f"{mine / other:.2f}" if other else "-"
-            lines.append(f"| {label} | {mine:.3f} | {other:.3f} | {ratio} |" if other else f"| {label} | {mine:.3f} | - | - |")
-        if theirs:
-            lines += ["", f"Darts forecast {theirs['a_origins']} and {theirs['b_origins']} origins."]
+            add("darts", label, {"ours s": mine, "Darts s": other, "ours / Darts": mine / other if other else None},
+                dataset="AAPL", budget=budget)
     if "densenet" in parts:
         model = forecast.Forecaster(model="densenet-lstm", lookback=60, horizon=1, head="direct", accelerator="cpu")
         clock = time.perf_counter()
         result = walk_forward(model, aapl, start=START, refit_every=REFIT)
         seconds = time.perf_counter() - clock
-        fits, forecasting = result.folds["fit_seconds"].sum(), result.folds["forecast_seconds"].sum()
         epochs = [m.training_metrics_.get("epochs", 0) for m in result.models]
-        lines += ["", "## DenseNet-LSTM on AAPL, refit every 63 rows (registry defaults, direct head, L=60, H=1)", "",
-                  f"- {len(result.folds)} fits ({min(epochs)}-{max(epochs)} epochs each, early stopping on the last "
-                  f"20 % of each fit's rows), {len(result.forecasts)} origins",
-                  f"- wall {seconds:.1f} s: refits {fits:.1f} s ({100 * fits / seconds:.0f} %), forecasting "
-                  f"{forecasting:.2f} s ({100 * forecasting / seconds:.1f} %), the rest reading and bookkeeping"]
+        add("densenet", f"DenseNet-LSTM, refit every {REFIT} rows", {
+            "fits": len(result.folds), "epochs min": min(epochs), "epochs max": max(epochs),
+            "origins": len(result.forecasts), "wall s": seconds, "refits s": result.folds["fit_seconds"].sum(),
+            "forecasting s": result.folds["forecast_seconds"].sum()},
+            dataset="AAPL", budget="registry defaults, direct head, L=60, early stopping on each fit's last 20 %")
     if "tickers" in parts:
-        lines += ["", "## Growth with tickers and origins (fit once, then forecast; refit every 63 rows)", "",
-                  "| model | tickers | origins | fit once (s) | refit every 63 (s) |", "|---|---|---|---|---|"]
         for count in [int(n) for n in args.tickers.split(",")]:
             data = returns(TICKERS[:count])
             for name, settings in (("linear", {}), ("dlinear", {"max_epochs": 5})):
                 once, origins = ours(name, data, False, **settings)
                 refit, _ = ours(name, data, REFIT, **settings)
-                lines.append(f"| {name} | {count} | {origins} | {once:.2f} | {refit:.2f} |")
+                add("growth", name, {"origins": origins, "fit once s": once, f"refit every {REFIT} s": refit},
+                    dataset=f"{count} tickers", budget="step 1")
         for step in (1, 2, 4):
             clock = time.perf_counter()
             result = walk_forward(forecast.Forecaster(model="linear", lookback=60, horizon=1),
-                aapl, start=START, step=step, refit_every=REFIT, val=0.0)
-            lines.append(f"| linear, step {step} | 1 | {len(result.forecasts)} | | {time.perf_counter() - clock:.2f} |")
-    path = stock_path("AAPL")
-    command = f"python experiments/bench/backtest.py --threads {args.threads} --parts {args.parts} --tickers {args.tickers}"
-    facts = {"data": f"stocks/daily/AAPL.csv sha256 {sha256(path)[:16]}", "seed": 0,
-             "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, "Backtest speed", command, facts, "\n".join(lines))
-
+                                  aapl, start=START, step=step, refit_every=REFIT, val=0.0)
+            add("growth", "linear", {"origins": len(result.forecasts), f"refit every {REFIT} s": time.perf_counter() - clock},
+                dataset="1 tickers", budget=f"step {step}")
+    for item in written:
+        item["run_wall_s"] = round(time.perf_counter() - wall)
+    print(f"records: {records.save('backtest_speed', written, args.records)}")
 
 if __name__ == "__main__":
     main()

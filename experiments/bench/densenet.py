@@ -2,9 +2,9 @@
 torchvision in the same process, memory-efficient mode against the standard one, and on a GPU
 bf16 autocast + channels_last against torchvision's fp32 default.
 
-    python experiments/bench/densenet.py --device cpu   (or cuda)
+    python -m experiments.bench.densenet --device cpu   (or cuda, or cuda --compile)
 
-Updates this device's section of experiments/results/bench.md.
+Writes records to the records' densenet.jsonl (tables speed and memory), the device as the budget.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from pathlib import Path
 import torch
 import torchvision
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import header  # noqa: E402
+from forecast.models.image import densenet121
 
-from forecast.models.image import densenet121  # noqa: E402
+from experiments import records
+
+REPOSITORY = Path(__file__).resolve().parents[2]  # where `python -m experiments...` finds the package
 
 
 def make(kind: str, memory_efficient: bool = False) -> torch.nn.Module:
@@ -93,11 +94,12 @@ def peak_activation_mib(setup: Setup) -> float:
         setup.sync()
         return (torch.cuda.max_memory_allocated() - resident) / 2**20
     # CPU: the allocator keeps freed blocks, so only a fresh process shows a step's peak
-    command = [sys.executable, __file__, "--peak-child", setup.kind, "--device", "cpu",
+    command = [sys.executable, "-m", __spec__.name, "--peak-child", setup.kind, "--device", "cpu",
                "--batch", str(len(setup.images)), "--size", str(setup.images.shape[-1])]
     if setup.memory_efficient:
         command.append("--memory-efficient")
-    return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()[-1])
+    return float(subprocess.run(command, capture_output=True, text=True, check=True,
+                                cwd=REPOSITORY).stdout.split()[-1])
 
 
 def peak_child(kind: str, memory_efficient: bool, batch: int, size: int) -> None:
@@ -118,27 +120,19 @@ def _status_mib(field: str) -> float:
     raise RuntimeError(field)
 
 
-def update_section(path: Path, heading: str, body: str) -> None:
-    """Replace the section that starts with ``heading`` (or append it), keeping the others."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    sections = text.split("\n## ")
-    kept = [s for s in sections[1:] if not s.startswith(heading[3:])]
-    path.write_text("\n## ".join([sections[0].rstrip() + "\n", *kept, body[3:]]).rstrip() + "\n")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--steps", type=int, default=None, help="steps per timed round")
     parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--out", default="experiments/results/bench.md")
+    records.add_records_option(parser)
     parser.add_argument("--compile", action="store_true",
                         help="GPU: time ours bf16 + channels_last under torch.compile(mode='reduce-overhead')")
     parser.add_argument("--peak-child", choices=["ours", "torchvision"], help=argparse.SUPPRESS)
     parser.add_argument("--memory-efficient", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.peak_child:
         return peak_child(args.peak_child, args.memory_efficient, args.batch, args.size)
     cuda = args.device == "cuda"
@@ -170,27 +164,21 @@ def main() -> None:
         }, steps, rounds))
 
     reference = rates["torchvision fp32"]
-    rows = ["| setup | images/s | vs torchvision fp32 |", "|---|---|---|"]
-    rows += [f"| {name} | {rate:,.1f} | {rate / reference:.2f} |" for name, rate in rates.items()]
-    mem = ["| model | standard, MiB | memory-efficient, MiB | efficient / standard |", "|---|---|---|---|"]
-    for kind in ("ours", "torchvision"):
-        standard, efficient = memory[(kind, False)], memory[(kind, True)]
-        mem.append(f"| {kind} | {standard:,.0f} | {efficient:,.0f} | {efficient / standard:.2f} |")
-    where = "GPU" if cuda else "CPU"
-    facts = {"workload": f"densenet121, batch {args.batch}, {args.size}x{args.size}, 1000 classes, "
-                         "SGD momentum step included, random inputs",
+    facts = {**records.provenance(args.device), "run_wall_s": round(time.perf_counter() - wall),
              "timing": f"median of {rounds} interleaved rounds of {steps} steps after 2 warm-up steps",
              "memory": ("torch.cuda.max_memory_allocated during one step minus what was allocated "
                         "before it (weights, gradients, momentum, batch)" if cuda else
                         "in a fresh process, RSS high-water mark of the first step minus RSS before "
-                        "it and minus the gradients and momentum buffers it creates"),
-             "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    command = f"python experiments/bench/densenet.py --device {args.device}"
-    body = (f"## DenseNet-121 training step on {where}\n\n{header(command, **facts)}\n\n"
-            + "\n".join(rows) + "\n\nPeak activation memory of one training step:\n\n"
-            + "\n".join(mem) + "\n")
-    print(body)
-    update_section(Path(args.out), f"## DenseNet-121 training step on {where}", body)
+                        "it and minus the gradients and momentum buffers it creates")}
+    cell = dict(dataset=f"random images, batch {args.batch}, {args.size}x{args.size}", budget=facts["device"])
+    written = [records.record("densenet", name, {"images/s": rate, "vs torchvision fp32": rate / reference},
+                              table="speed", **cell, **facts) for name, rate in rates.items()]
+    for kind in ("ours", "torchvision"):
+        standard, efficient = memory[(kind, False)], memory[(kind, True)]
+        written.append(records.record("densenet", kind, {"standard MiB": standard, "memory-efficient MiB": efficient,
+                                                         "efficient / standard": efficient / standard},
+                                      table="memory", **cell, **facts))
+    print(f"records: {records.save('densenet', written, args.records)}")
 
 
 def compiled(args, steps: int, rounds: int, wall: float) -> None:
@@ -202,20 +190,15 @@ def compiled(args, steps: int, rounds: int, wall: float) -> None:
                           channels_last=True, compile_mode="reduce-overhead")}
     rates = throughput(setups, steps, rounds)
     reference = rates["torchvision fp32"]
-    rows = ["| setup | images/s | vs torchvision fp32 |", "|---|---|---|"]
-    rows += [f"| {name} | {rate:,.1f} | {rate / reference:.2f} |" for name, rate in rates.items()]
-    facts = {"workload": f"densenet121, batch {args.batch}, {args.size}x{args.size}, 1000 classes, "
-                         "SGD momentum step included, random inputs",
+    facts = {**records.provenance(args.device), "run_wall_s": round(time.perf_counter() - wall),
              "timing": f"median of {rounds} interleaved rounds of {steps} steps after warm-up "
                        "(compiled: 5 warm-up steps, which include compiling)",
-             "compile and warm-up": f"{time.perf_counter() - start:.0f} s for both setups",
-             "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    heading = "## DenseNet-121 training step on GPU, compiled"
-    body = (f"{heading}\n\n{header(f'python experiments/bench/densenet.py --device {args.device} --compile', **facts)}"
-            "\n\n" + "\n".join(rows) + "\n")
-    print(body)
-    update_section(Path(args.out), heading, body)
-
+             "compile_and_warmup_s": round(time.perf_counter() - start)}
+    cell = dict(dataset=f"random images, batch {args.batch}, {args.size}x{args.size}",
+                budget=facts["device"] + ", compiled")
+    written = [records.record("densenet", name, {"images/s": rate, "vs torchvision fp32": rate / reference},
+                              table="speed", **cell, **facts) for name, rate in rates.items()]
+    print(f"records: {records.save('densenet', written, args.records)}")
 
 if __name__ == "__main__":
     main()

@@ -8,11 +8,11 @@ Then, beside a peer library: neuralforecast's DLinear (the ``bench`` extra) and 
 DenseNet-LSTM, each trained for ``--peer-epochs`` passes over the same training windows of the
 first dataset (H=96, no early stopping) and scored on every test window, in the same process.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/bench/train_speed.py \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.train_speed \
         [--datasets etth1,weather] [--threads 2] [--windows 4096] [--device cpu|cuda] \
         [--peer neuralforecast|none] [--peer-epochs 10]
 
-Writes experiments/results/train_speed.md (or --out) with machine, versions, commit and checksums.
+Writes records to the records' train_speed.jsonl (tables speed and peer).
 """
 
 from __future__ import annotations
@@ -22,30 +22,23 @@ import importlib.metadata
 import importlib.util
 import logging
 import math
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import torch
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "ltsf"))
-from provenance import publish, sha256  # noqa: E402
-from run import ROWS, run_cell  # noqa: E402
+from forecast.config import defaults, resolve
+from forecast.data import load_dataset, ltsf_split
+from forecast.data.datamodule import SeriesDataModule
+from forecast.data.registry import dataset_path
+from forecast.data.windows import WindowSpec
+from forecast.evaluation.inference import forecast_windows
+from forecast.models.build import build_model
+from forecast.training.fit import train_network
 
-from forecast.data import load_dataset, ltsf_split  # noqa: E402
-from forecast.data.datamodule import SeriesDataModule  # noqa: E402
-from forecast.data.registry import dataset_path  # noqa: E402
-from forecast.data.windows import WindowSpec  # noqa: E402
-from forecast.evaluation.inference import forecast_windows  # noqa: E402
-from forecast.models.build import build_model  # noqa: E402
-from forecast.config import defaults, resolve  # noqa: E402
-from forecast.training.fit import train_network  # noqa: E402
-
-CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
+from experiments import records
+from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
 
 
 def setup(name: str, windows: int, device: str):
@@ -132,7 +125,7 @@ def plain_inference(network, dataset, device: str) -> float:
     return time.perf_counter() - start
 
 
-def beside_neuralforecast(name: str, epochs: int, device: str) -> list[str]:
+def beside_neuralforecast(name: str, epochs: int, device: str) -> list[tuple]:
     """Table rows: neuralforecast DLinear and ours, the same epochs over the same training windows
     (channel by channel: one window of one channel is one sample), MSE over every test window on
     the training-z-scored scale. Each library keeps its own defaults otherwise (learning rate,
@@ -155,8 +148,8 @@ def beside_neuralforecast(name: str, epochs: int, device: str) -> list[str]:
     seconds, mse, mae = _neuralforecast_dlinear(module, split[data.ids[0]], samples, device)
     rows.append((f"neuralforecast {importlib.metadata.version('neuralforecast')}, DLinear", seconds, mse, mae))
     print(f"neuralforecast DLinear: {seconds:.0f} s, MSE {mse:.4f}", flush=True)
-    return [f"| {label} | {samples / seconds:,.0f} | {seconds:.0f} | {mse:.4f} | {mae:.4f} |"
-            for label, seconds, mse, mae in rows]
+    return [(label, {"training samples/s": samples / seconds, "fit and every test forecast, s": seconds,
+                     "test MSE": mse, "test MAE": mae}) for label, seconds, mse, mae in rows]
 
 
 def _neuralforecast_dlinear(module: SeriesDataModule, split, samples: int, device: str) -> tuple[float, float, float]:
@@ -187,21 +180,23 @@ def _neuralforecast_dlinear(module: SeriesDataModule, split, samples: int, devic
     return seconds, float((error ** 2).mean()), float(error.abs().mean())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="etth1")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--windows", type=int, default=4096, help="training windows per epoch")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
     parser.add_argument("--peer-epochs", type=int, default=10)
-    parser.add_argument("--out", default="experiments/results/train_speed.md")
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     wall = time.perf_counter()
-    rows = ["| dataset | what | ours windows/s | plain fp32 loop windows/s | ratio |", "|---|---|---|---|---|"]
-    facts_flops = []
-    for name in args.datasets.split(","):
+    names = args.datasets.split(",")
+    facts = {**records.provenance(args.device, **{n: dataset_path(n) for n in names}), "threads": args.threads}
+    budget = f"{args.threads} threads, {args.device}"
+    written = []
+    for name in names:
         module, network, settings = setup(name, args.windows, args.device)
         train, test = module.datasets["train"], module.datasets["test"]
         plain = plain_epoch(network, train, args.device)
@@ -212,48 +207,39 @@ def main() -> None:
         # a window holds every channel; channel-independent training makes each channel a sample
         windows, samples = len(train.origins), len(train)
         flops = training_flops(network, train) * samples / windows
-        rows.append(f"| {name} | training, one epoch of {windows} windows ({samples} samples; ours: "
-                    f"Lightning, with its validation pass"
-                    f"{'; bf16-mixed, windows on the GPU' if args.device == 'cuda' else ''}) "
-                    f"| {windows / ours:,.0f} | {windows / plain:,.0f} | {plain / ours:.2f} |"),
-        achieved = flops * windows / ours / 1e9
         peak = bf16_peak() if args.device == "cuda" else None
-        facts_flops.append(f"{name}: {flops / 1e6:,.1f} MFLOP per training window; ours achieves "
-                           f"{achieved:,.1f} GFLOP/s" + (f", {achieved / peak / 10:.2f} % of the card's "
-                                                         f"{peak} TFLOP/s bf16 peak" if peak else ""))
+        how = "; bf16-mixed, windows on the GPU" if args.device == "cuda" else ""
+        speed = dict(study="train_speed", table="speed", dataset=name, budget=budget, **facts)
+        written.append(records.record(
+            row=f"training, one epoch of {windows} windows ({samples} samples; ours: Lightning, with its validation pass{how})",
+            metrics={"ours windows/s": windows / ours, "plain fp32 loop windows/s": windows / plain,
+                     "ratio": plain / ours, "MFLOP per window": flops / 1e6, "ours GFLOP/s": flops * windows / ours / 1e9,
+                     "share of bf16 peak": flops * windows / ours / 1e12 / peak if peak else None}, **speed))
         if args.device == "cuda":
             compiled = plain_epoch(network, train, args.device, compiled=True)
-            rows.append(f"| {name} | training, bare loop under torch.compile and bf16 autocast (second "
-                        f"epoch) | {windows / compiled:,.0f} | {windows / plain:,.0f} | "
-                        f"{plain / compiled:.2f} |")
+            written.append(records.record(
+                row="training, bare loop under torch.compile and bf16 autocast (second epoch)",
+                metrics={"ours windows/s": windows / compiled, "plain fp32 loop windows/s": windows / plain,
+                         "ratio": plain / compiled}, **speed))
         plain = plain_inference(network, test, args.device)
         start = time.perf_counter()
         forecast_windows(network, test, module.target_scaler)
         ours = time.perf_counter() - start
-        rows.append(f"| {name} | inference, {len(test.origins)} test windows | {len(test.origins) / ours:,.0f} | "
-                    f"{len(test.origins) / plain:,.0f} | {plain / ours:.2f} |")
-        print(rows[-2], rows[-1], sep="\n", flush=True)
-    body = "\n".join(rows) + "\n\nRatio > 1: faster than the plain fp32 loop.\n\n" + \
-        "\n".join(f"- {line}" for line in facts_flops)
-    first = args.datasets.split(",")[0]
+        written.append(records.record(
+            row=f"inference, {len(test.origins)} test windows",
+            metrics={"ours windows/s": len(test.origins) / ours, "plain fp32 loop windows/s": len(test.origins) / plain,
+                     "ratio": plain / ours}, **speed))
+        print(written[-1]["row"], written[-1]["metrics"], flush=True)
     if args.peer == "neuralforecast" and importlib.util.find_spec("neuralforecast") is None:
-        body += "\n\nneuralforecast is not installed (pip install -e '.[bench]'): no peer section."
+        print("neuralforecast is not installed (pip install -e '.[bench]'): no peer records")
     elif args.peer == "neuralforecast":
-        peer = beside_neuralforecast(first, args.peer_epochs, args.device)
-        body += (f"\n\n## Beside neuralforecast: {first}, L=336, H=96, {args.peer_epochs} epochs, no early stopping\n\n"
-                 "| model | training samples/s (one channel's window is a sample; all fit costs in) "
-                 "| fit and every test forecast, s | test MSE | test MAE |\n|---|---|---|---|---|\n"
-                 + "\n".join(peer) + "\n\nSame training windows and epochs (neuralforecast: steps of 128 "
-                 "sampled windows, as many samples as our epochs hold), same z-scored rows, MSE loss; "
-                 "each library's own learning rate and optimizer. One seed: the MSE column shows what "
-                 "each run reached, not a ranking (the LTSF table has the seeds and tests).")
-    checksums = ", ".join(f"{n} {sha256(dataset_path(n))[:16]}" for n in args.datasets.split(","))
-    command = (f"python experiments/bench/train_speed.py --datasets {args.datasets} --threads "
-               f"{args.threads} --windows {args.windows} --device {args.device} --peer {args.peer} "
-               f"--peer-epochs {args.peer_epochs}")
-    facts = {"threads": args.threads, "data": f"sha256 {checksums}", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, "DenseNet-LSTM training and inference speed", command, facts, body)
-
+        peer = dict(study="train_speed", table="peer", dataset=names[0], horizon=96, seed=0,
+                    budget=f"L=336, {args.peer_epochs} epochs, no early stopping, {args.device}", **facts)
+        written += [records.record(row=label, metrics=metrics, **peer)
+                    for label, metrics in beside_neuralforecast(names[0], args.peer_epochs, args.device)]
+    for item in written:
+        item["run_wall_s"] = round(time.perf_counter() - wall)
+    print(f"records: {records.save('train_speed', written, args.records)}")
 
 if __name__ == "__main__":
     main()

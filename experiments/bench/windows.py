@@ -1,9 +1,9 @@
 """Window throughput on Weather (52,696 x 21, L=336, H=96): our Dataset/DataLoader path against a
 naive per-window pandas loop and numpy's sliding_window_view gather (the bound for materialized
 batches), all on the same shuffled batches of 256 in one process; peak memory of each path is
-measured alone in a child process.
+measured alone in a child process. Writes records to the records' windows.jsonl.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/bench/windows.py
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.windows
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import publish, sha256  # noqa: E402
+from forecast.data import SeriesDataModule, WindowSpec, load_dataset, ltsf_split
+from forecast.data.registry import dataset_path
 
-from forecast.data import SeriesDataModule, WindowSpec, load_dataset, ltsf_split  # noqa: E402
-from forecast.data.registry import dataset_path  # noqa: E402
+from experiments import records
 
 LOOKBACK, HORIZON, BATCH, SEED = 336, 96, 256, 0
 NAIVE_SAMPLE = 3000
+REPOSITORY = Path(__file__).resolve().parents[2]  # where `python -m experiments...` finds the package
 
 
 def build():
@@ -107,11 +107,11 @@ def peak_alone(method: str) -> None:
     print(_rss_mib("VmHWM") - before)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peak", choices=["ours", "gather", "naive"], help=argparse.SUPPRESS)
-    parser.add_argument("--out", default="experiments/results/windows.md")
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
     if args.peak:
         return peak_alone(args.peak)
 
@@ -134,30 +134,19 @@ def main() -> None:
 
     peaks = {}
     for method in ("ours", "gather", "naive"):
-        done = subprocess.run([sys.executable, __file__, "--peak", method], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run([sys.executable, "-m", __spec__.name, "--peak", method], capture_output=True,
+                              text=True, check=True, cwd=REPOSITORY)
         peaks[method] = float(done.stdout.strip().splitlines()[-1])
-    data_mb = values.nbytes / 2**20
-    batch_mb = BATCH * (LOOKBACK + HORIZON) * values.shape[1] * 4 / 2**20
+    facts = {**records.provenance("cpu", weather=dataset_path("weather")), "training_windows": len(train),
+             "setup_s": setup_seconds, "data_mib": values.nbytes / 2**20,
+             "batch_mib": BATCH * (LOOKBACK + HORIZON) * values.shape[1] * 4 / 2**20,
+             "run_wall_s": round(time.perf_counter() - wall)}
     bound = results["gather bound: numpy sliding_window_view"][0]
-
-    rows = ["| path | windows/s | epoch s (median of 5) | vs gather bound | peak memory, MiB |",
-            "|---|---|---|---|---|"]
-    for (name, (windows, seconds)), method in zip(results.items(), ("ours", "gather", "naive")):
-        note = " (extrapolated from %d windows)" % NAIVE_SAMPLE if method == "naive" else ""
-        rows.append(f"| {name} | {windows:,.0f} | {seconds:.2f}{note} | {windows / bound:.2f} | "
-                    f"{peaks[method]:.0f} |")
-    table = "\n".join(rows)
-    facts = {"data": f"weather.csv sha256 {sha256(dataset_path('weather'))[:16]}, "
-                     f"{len(train):,} training windows (LTSF split)",
-             "setup": f"{setup_seconds:.2f} s (scaler fit + arrays; no window is materialized)",
-             "sizes": f"scaled data {data_mb:.1f} MiB float32, one batch {batch_mb:.1f} MiB",
-             "peak memory": "RSS high-water mark above the start of the path, in a child process "
-                            "(ours: from before building the arrays)",
-             "seed": SEED, "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, f"Window throughput (Weather, L={LOOKBACK}, H={HORIZON}, batch {BATCH})",
-            "python experiments/bench/windows.py", facts, table)
-
+    written = [records.record("windows", name, {"windows/s": windows, "epoch s": seconds, "vs gather bound": windows / bound,
+                                                "peak memory MiB": peaks[method]},
+                              dataset="weather", horizon=HORIZON, budget=f"L={LOOKBACK}, batch {BATCH}", seed=SEED, **facts)
+               for (name, (windows, seconds)), method in zip(results.items(), ("ours", "gather", "naive"))]
+    print(f"records: {records.save('windows', written, args.records)}")
 
 if __name__ == "__main__":
     main()

@@ -1,26 +1,23 @@
 """DenseNet-BC against ResNet-18 on scikit-learn's digits under one training budget.
 
-    python experiments/image/run.py [--epochs 30] [--seed 0]
+    python -m experiments.image.run [--epochs 30] [--seed 0]
 
-Writes experiments/results/image.md: test accuracy, parameters, seconds per epoch, device.
+Writes one record per model to the records' image.jsonl: accuracy, parameters, seconds per epoch.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import lightning as L
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import publish  # noqa: E402
+from forecast.data.images import DigitsDataModule
+from forecast.models.image import densenet_bc
+from forecast.models.resnet import resnet18
+from forecast.training.classification import ImageClassifier
 
-from forecast.data.images import DigitsDataModule  # noqa: E402
-from forecast.models.image import densenet_bc  # noqa: E402
-from forecast.models.resnet import resnet18  # noqa: E402
-from forecast.training.classification import ImageClassifier  # noqa: E402
+from experiments import records
 
 
 class EpochTimer(L.Callback):
@@ -59,26 +56,23 @@ def train(name: str, epochs: int, seed: int) -> dict:
             "device": str(trainer.strategy.root_device)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="experiments/results/image.md")
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
     start = time.perf_counter()
     results = {name: train(name, args.epochs, args.seed) for name in MODELS}
-    rows = ["| model | parameters | val accuracy | test accuracy | s per epoch (median) | device |",
-            "|---|---|---|---|---|---|"]
-    for name, r in results.items():
-        rows.append(f"| {name} | {r['params']:,} | {r['val_acc']:.4f} | {r['test_acc']:.4f} | "
-                    f"{r['epoch_s']:.2f} | {r['device']} |")
-    facts = {"data": "sklearn.datasets.load_digits (1,797 8x8 images), stratified 70/10/20 split",
-             "budget": f"{args.epochs} epochs, batch 64, SGD Nesterov lr 0.1 cosine, weight decay "
-                       "5e-4, label smoothing 0.1, no augmentation",
-             "seed": args.seed, "wall time": f"{time.perf_counter() - start:.0f} s"}
-    command = f"python experiments/image/run.py --epochs {args.epochs} --seed {args.seed}"
-    publish(args.out, "DenseNet-BC vs ResNet-18 on digits", command, facts, "\n".join(rows))
-
+    facts = {**records.provenance(), "run_wall_s": round(time.perf_counter() - start),
+             "data_about": "sklearn.datasets.load_digits (1,797 8x8 images), stratified 70/10/20 split"}
+    budget = (f"{args.epochs} epochs, batch 64, SGD Nesterov lr 0.1 cosine, weight decay 5e-4, "
+              "label smoothing 0.1, no augmentation")
+    written = [records.record("image", name, {"parameters": r["params"], "val accuracy": r["val_acc"],
+                                              "test accuracy": r["test_acc"], "s per epoch": r["epoch_s"]},
+                              dataset="digits", budget=budget, seed=args.seed, **facts)
+               for name, r in results.items()]
+    print(f"records: {records.save('image', written, args.records)}")
 
 if __name__ == "__main__":
     main()

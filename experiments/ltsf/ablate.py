@@ -1,6 +1,6 @@
 """Ablations of the DenseNet-LSTM on one LTSF cell: each row changes one setting of the base.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/ablate.py \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.ltsf.ablate \
         [--dataset etth1] [--horizon 96] [--seeds 0,1,2] [--epochs 10] [--variants base,learned,...] \
         [--train-stride 1]
 
@@ -9,25 +9,20 @@ mixed, highway started from the ridge). Every variant is trained with the same s
 same budget unless it is a budget variant (epochs-30, onecycle-30, epochs-100), and compared, per
 window of the test split, with the closed-form ridge and with the base (one-sided Diebold-Mariano
 with the HLN correction in every seed, plus the seed spread). Each row also shows its validation MSE,
-the figure a choice may be made on. Writes experiments/results/ablation.md (or --out).
+the figure a choice may be made on. Writes one record per seed and per verdict to the records'
+ablation.jsonl, the variant as the row; a variant run again replaces its old records.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
+from forecast.data import load_dataset, ltsf_split
+from forecast.data.registry import dataset_path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from provenance import publish, sha256  # noqa: E402
-from run import PATIENCE, PATIENCE_HELP, run_cell, verdict, windows_used  # noqa: E402
-
-from forecast.data import load_dataset, ltsf_split  # noqa: E402
-from forecast.data.registry import dataset_path  # noqa: E402
+from experiments import records
+from experiments.ltsf.protocol import PATIENCE, PATIENCE_HELP, UNTRAINED, budget, run_cell, verdict
 
 BASE = dict(model="densenet-lstm", head="direct", lr=1e-4, lookback=336)
 # variant -> (what it changes, the settings it overrides)
@@ -53,8 +48,8 @@ VARIANTS = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="etth1")
     parser.add_argument("--horizon", type=int, default=96)
     parser.add_argument("--seeds", default="0,1,2")
@@ -63,58 +58,49 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-stride", type=int, default=1,
                         help="variants train on every Nth training window (never val or test)")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--out", default="experiments/results/ablation.md")
-    args = parser.parse_args()
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names from: " + ", ".join(VARIANTS))
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
+    names = args.variants.split(",")
+    if any(name not in VARIANTS for name in names):
+        parser.error(f"unknown variant {next(n for n in names if n not in VARIANTS)!r}")
     wall = time.perf_counter()
     seeds = [int(s) for s in args.seeds.split(",")]
     data = load_dataset(args.dataset)
     split = ltsf_split(data, args.dataset)
-    budget = {"horizon": args.horizon, "max_epochs": args.epochs, "patience": args.patience,
+    common = {"horizon": args.horizon, "max_epochs": args.epochs, "patience": args.patience,
               "batch_size": args.batch_size, "accelerator": "cpu"}
-    ridge = run_cell({**budget, "model": "linear", "lookback": 336}, data, split)
+    ridge = run_cell({**common, "model": "linear", "lookback": 336}, data, split)
     runs: dict[str, list[dict]] = {}
-    for name in args.variants.split(","):
+    for name in names:
         for seed in seeds:
-            settings = {**budget, **BASE, **VARIANTS[name][1], "seed": seed, "train_stride": args.train_stride}
+            settings = {**common, **BASE, **VARIANTS[name][1], "seed": seed, "train_stride": args.train_stride}
             result = run_cell(settings, data, split)
             runs.setdefault(name, []).append(result)
             print(f"{name} seed {seed}: MSE {result['mse'].mean():.4f} ({result['seconds']:.0f} s, "
                   f"{result['epochs']} epochs)", flush=True)
-    lines = ["| variant | what changes | validation MSE | test MSE | test MAE | fit s | epochs "
-             "| seeds that kept the untrained start | against the ridge |", "|---|---|---|---|---|---|---|---|---|",
-             f"| ridge | closed form, look-back 336 | {ridge['val_mse']:.4f} | {ridge['mse'].mean():.4f} "
-             f"| {ridge['mae'].mean():.4f} | {ridge['seconds']:.0f} | | | |"]
+    facts = {**records.provenance("cpu", **{args.dataset: dataset_path(args.dataset)}),
+             "run_wall_s": round(time.perf_counter() - wall), "base": BASE}
+    trained = budget("base", args.train_stride, args.epochs, args.patience)
+    cell = dict(dataset=args.dataset, horizon=args.horizon)
+    written = [records.record("ablation", "ridge", metrics_of(ridge), budget=UNTRAINED, **cell,
+                              changes="the closed-form ridge, look-back 336", **facts)]
     for name, results in runs.items():
-        mse = np.array([r["mse"].mean() for r in results])
-        mae = np.array([r["mae"].mean() for r in results])
-        spread = (lambda v: f" ± {v.std(ddof=1):.4f}" if len(v) > 1 else "")
-        val = np.array([r["val_mse"] for r in results])
-        lines.append(f"| {name} | {VARIANTS[name][0]} | {val.mean():.4f}{spread(val)} | "
-                     f"{mse.mean():.4f}{spread(mse)} | "
-                     f"{mae.mean():.4f}{spread(mae)} | {np.mean([r['seconds'] for r in results]):.0f} | "
-                     f"{'/'.join(str(r['epochs']) for r in results)} | "
-                     f"{sum(r['kept_start'] for r in results)} of {len(results)} | "
-                     f"{verdict(results, [ridge], args.horizon)} |")
-    if "base" in runs:
-        lines += ["", "Against the base, seed by seed (each variant's run and the base's run share a seed;"
-                  " the DM test pairs their per-window MSE):", ""]
-        for name, results in runs.items():
-            if name != "base":
-                pairs = [verdict([mine], [theirs], args.horizon) for mine, theirs in zip(results, runs["base"])]
-                lines.append(f"- {name}: " + "; ".join(f"seed {s}: {v}" for s, v in zip(seeds, pairs)))
-    command = (f"python experiments/ltsf/ablate.py --dataset {args.dataset} --horizon {args.horizon} "
-               f"--seeds {args.seeds} --epochs {args.epochs} --patience {args.patience} "
-               f"--batch-size {args.batch_size} --train-stride {args.train_stride} --variants {args.variants}")
-    path = dataset_path(args.dataset)
-    facts = {"data": f"{path.name} sha256 {sha256(path)[:16]}, LTSF split, every stride-1 test window",
-             "training": f"up to {args.epochs} epochs (unless a variant says otherwise), early stopping on "
-                         f"validation loss (patience {args.patience}), batch {args.batch_size}, "
-                         + windows_used(args.train_stride),
-             "base": ", ".join(f"{k}={v}" for k, v in BASE.items()) + ", RevIN, other settings the registry's defaults",
-             "seeds": args.seeds, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, f"Ablations of the DenseNet-LSTM, {args.dataset} H={args.horizon}", command, facts,
-            "\n".join(lines))
+        about = dict(budget=trained, changes=VARIANTS[name][0], **cell, **facts)
+        written += [records.record("ablation", name, metrics_of(result), seed=seed, **about)
+                    for seed, result in zip(seeds, results)]
+        written.append(records.record("ablation", name, {"verdict": verdict(results, [ridge], args.horizon)},
+                                      table="verdict", against="ridge", **about))
+        if name != "base" and "base" in runs:  # seed against seed: each pair shares its seed
+            written.append(records.record("ablation", name, {"verdict": verdict(results, runs["base"], args.horizon)},
+                                          table="verdict", against="base", **about))
+    print(f"records: {records.save('ablation', written, args.records)}")
+
+
+def metrics_of(result: dict) -> dict:
+    return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
+            "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
+            "epochs": result["epochs"], "kept_start": result["kept_start"]}
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Search DenseNet-LSTM settings on VALIDATION MSE (never test) and write the best to
-experiments/configs/densenet-lstm.yaml, which experiments/ltsf/run.py reads.
+experiments/configs/densenet-lstm.yaml, which the LTSF table (run.py) reads; every trial is a
+record in the records' tune.jsonl (its settings and validation MSE per dataset).
 
     pip install -e ".[tune]"
-    FORECAST_DATA_DIR=../shared/datasets python experiments/ltsf/tune.py \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.ltsf.tune \
         [--trials 20] [--datasets etth1,weather] [--train-stride 8,64] [--horizon 96]
 
 Optuna's TPE sampler (seeded) over head (direct, seq2seq or flatten), channel mixing or
@@ -19,25 +20,19 @@ altogether.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "ltsf"))
-from provenance import machine, sha256  # noqa: E402
-from run import PATIENCE, PATIENCE_HELP  # noqa: E402
+import forecast
+from forecast.data import load_dataset, ltsf_split
+from forecast.data.registry import dataset_path
+from forecast.data.splits import Split
 
-import forecast  # noqa: E402
-from forecast.data import load_dataset, ltsf_split  # noqa: E402
-from forecast.data.registry import dataset_path  # noqa: E402
-from forecast.data.splits import Split  # noqa: E402
-
-CONFIG = ROOT / "configs" / "densenet-lstm.yaml"
+from experiments import records
+from experiments.ltsf.protocol import CONFIG, PATIENCE, PATIENCE_HELP, budget
 
 
 def space(trial) -> dict:
@@ -70,10 +65,8 @@ def validation_mse(settings: dict, data, split, args: argparse.Namespace, stride
     return model.fit(data, split=split).evaluate(part="val")["mse_scaled"]
 
 
-def main() -> None:
-    import optuna
-
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="etth1",
                         help="comma-separated; with several, the objective is the mean over them of the "
                              "validation MSE divided by the closed-form ridge's, so each dataset weighs alike")
@@ -87,14 +80,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds; no trial starts after it (the trials run so far are the search)")
     parser.add_argument("--out", default=str(CONFIG))
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
+    import optuna  # the tune extra; imported after --help, which needs nothing of it
     wall = time.perf_counter()
     names = args.datasets.split(",")
     strides = [int(k) for k in args.train_stride.split(",")]
     if len(strides) == 1:
         strides *= len(names)
     if len(strides) != len(names):
-        sys.exit(f"--train-stride: {len(strides)} values for {len(names)} datasets")
+        parser.error(f"--train-stride: {len(strides)} values for {len(names)} datasets")
     datasets = {name: validation_data(name) for name in names}
     # the bar each dataset's score is divided by: the ridge sees every training window
     ridge = {name: validation_mse({"model": "linear"}, *datasets[name], args, 1) for name in names}
@@ -116,18 +111,28 @@ def main() -> None:
     study.optimize(objective, n_trials=args.trials, timeout=args.timeout)
     best = study.best_trial
     scores = best.user_attrs["scores"]
-    lines = [f"# Written by: python experiments/ltsf/tune.py --datasets {args.datasets} --horizon "
-             f"{args.horizon} --trials {args.trials} --epochs {args.epochs} --patience {args.patience} "
-             f"--seed {args.seed} --train-stride {args.train_stride}"
-             + (f" --timeout {args.timeout:g}" if args.timeout else ""),
+    facts = {**records.provenance("cpu", **{name: dataset_path(name) for name in names}),
+             "run_wall_s": round(time.perf_counter() - wall)}
+    written = [records.record("tune", "closed-form ridge (the bar)", {f"val_mse_{name}": ridge[name] for name in names},
+                              dataset=args.datasets, horizon=args.horizon, budget="no training", **facts)]
+    for trial in study.trials:
+        if "scores" not in trial.user_attrs:
+            continue
+        metrics = {f"val_mse_{name}": trial.user_attrs["scores"][name] for name in names}
+        metrics |= {"objective": trial.value, "chosen": trial.number == best.number}
+        written.append(records.record(
+            "tune", f"trial {trial.number}", metrics, dataset=args.datasets, horizon=args.horizon, seed=args.seed,
+            budget="; ".join(f"{name}: {budget('trial', k, args.epochs, args.patience)}" for name, k in zip(names, strides)),
+            settings=trial.user_attrs["settings"], **facts))
+    lines = [f"# Written by: {facts['command']}",
              f"# best of {len(study.trials)} trials (trial {best.number}) by validation MSE: "
              + ", ".join(f"{name} {scores[name]:.4f} (ridge {ridge[name]:.4f})" for name in names)
-             + "; test windows never seen",
-             "# data " + ", ".join(f"{dataset_path(name).name} sha256 {sha256(dataset_path(name))[:16]}"
-                                  for name in names) + f"; {machine()}; {time.perf_counter() - wall:.0f} s"]
+             + "; test windows never seen; every trial in the records' tune.jsonl"]
     Path(args.out).write_text("\n".join(lines) + "\n" + yaml.safe_dump(best.user_attrs["settings"], sort_keys=False))
     print(Path(args.out).read_text())
-
+    search = (args.datasets, args.horizon)  # this search replaces every trial of the last one
+    path = records.save("tune", written, args.records, replaces=lambda old: (old["dataset"], old["horizon"]) == search)
+    print(f"records: {path}")
 
 if __name__ == "__main__":
     main()

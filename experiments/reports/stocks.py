@@ -1,7 +1,7 @@
 """A full report on real prices: a walk-forward backtest of five tickers with the DenseNet-LSTM,
 traded long-short on its forecasts' signs, beside the random walk and buy-and-hold.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/reports/stocks.py --out stocks-report \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.reports.stocks --out stocks-report \
         [--tickers AAPL,MSFT,JPM,XOM,KO] [--epochs 5]
 
 The same as `forecast backtest stocks:AAPL,MSFT,JPM,XOM,KO --start 504 --refit-every 63

@@ -1,7 +1,7 @@
 """A full report on real sensor data: the DenseNet-LSTM on Weather (21 variables, every 10
 minutes), beside the naive forecast, drift and the ridge.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/reports/weather.py --out weather-report \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.reports.weather --out weather-report \
         [--epochs 3] [--lookback 144] [--horizon 36]
 
 Writes OUT/report.html (one self-contained file), OUT/report.md and OUT/report_files/. The model

@@ -1,6 +1,6 @@
 """Does anything beat the random walk on daily stock returns? A walk-forward backtest of 40 tickers.
 
-    FORECAST_DATA_DIR=../shared/datasets python experiments/stocks/run.py \
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.stocks.run \
         [--models densenet-lstm,lstm,dlinear,linear,naive,drift] [--tickers all|AAPL,MSFT] [--epochs 10]
 
 Protocol: next-day log returns of Adj Close from the last 60 days; one model for all tickers
@@ -10,27 +10,23 @@ stopping for the networks, alpha for the ridge). Per ticker: MASE, directional a
 binomial and Pesaran-Timmermann p-values, and the Diebold-Mariano p-value against the random walk
 (a zero return); then the equal-weight portfolio of the tickers traded long-only and long-short
 on the forecasts' signs, filled at the next close, after 5 bps, beside buy-and-hold.
-Writes experiments/results/stocks.md (or --out).
+Writes one record per model to the records' stocks.jsonl (tables skill and trading).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 from scipy import stats
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from provenance import publish, sha256  # noqa: E402
+from forecast.config import RunConfig
+from forecast.data.registry import read_data, stock_path
+from forecast.workflows.strategy import read_prices, strategy_backtest, trade
 
-from forecast.config import RunConfig  # noqa: E402
-from forecast.data.registry import read_data, stock_path  # noqa: E402
-from forecast.workflows.strategy import read_prices, strategy_backtest, trade  # noqa: E402
+from experiments import records
 
 TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
            "MCD MMM MRK MSFT NEE NKE NVDA ORCL PEP PFE SPG T UNH V VZ WFC WMT XOM").split()
@@ -59,70 +55,53 @@ def run_model(name: str, args) -> tuple[pd.DataFrame, dict, float]:
     return pd.DataFrame(long_only.stats["skill"]), portfolios, seconds
 
 
-def passes(p_values: pd.Series) -> str:
-    """How many tickers pass at 5 %, what that count means with this many tests, and after
-    Benjamini-Hochberg control of the false discovery rate."""
+def passes(p_values: pd.Series, test: str) -> dict:
+    """How many tickers pass ``test`` at 5 %, the chance of that many or more with no skill if the
+    tickers were independent, and how many survive Benjamini-Hochberg control of the false
+    discovery rate."""
     p = p_values.dropna().to_numpy()
     count = int((p < LEVEL).sum())
-    chance = stats.binom.sf(count - 1, len(p), LEVEL)  # P(at least `count` of m pass | no skill, independent)
+    chance = float(stats.binom.sf(count - 1, len(p), LEVEL))
     adjusted = int((stats.false_discovery_control(p) < LEVEL).sum()) if len(p) else 0
-    return f"{count}/{len(p)} (P≥ by chance {chance:.2f}; BH {adjusted})"
+    return {f"{test} p<0.05": count, f"{test} chance": round(chance, 2), f"{test} BH": adjusted}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="densenet-lstm,lstm,dlinear,linear,naive,drift")
     parser.add_argument("--tickers", default="all")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="experiments/results/stocks.md")
-    args = parser.parse_args()
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
     wall = time.perf_counter()
     tickers = TICKERS if args.tickers == "all" else args.tickers.split(",")
     args.data = "stocks:" + ",".join(tickers)
     data = read_data(args.data, target=["Adj Close"], covariates=[])
-    skill_rows, trade_rows = [], []
+    results = {}
     for name in args.models.split(","):
-        skill, portfolios, seconds = run_model(name, args)
-        print(f"{name}: {seconds:.0f} s, median MASE {skill['mase'].median():.3f}", flush=True)
-        skill_rows.append(f"| {name} | {skill['mase'].median():.3f} | {(skill['mase'] < 1).sum()} | "
-                          f"{skill['direction'].mean():.3f} | {passes(skill['direction_binomial_p'])} | "
-                          f"{passes(skill['direction_pt_p'])} | {passes(skill['dm_p'])} | {seconds:.0f} |")
-        row = [name]
-        for strategy in ("long-only", "long-short"):
-            s = portfolios[strategy]
-            row += [f"{s['sharpe']:.2f}", f"{s['max_drawdown']:.1%}", f"{s['total_return']:.1%}"]
-        trade_rows.append("| " + " | ".join(row) + " |")
+        results[name] = run_model(name, args)
+        print(f"{name}: {results[name][2]:.0f} s, median MASE {results[name][0]['mase'].median():.3f}", flush=True)
+    facts = {**records.provenance("cpu", **{ticker: stock_path(ticker) for ticker in tickers}),
+             "run_wall_s": round(time.perf_counter() - wall), "tickers": len(tickers),
+             "first_forecast": str(data.frames[tickers[0]].index[START + 1].date())}
+    budget = f"up to {args.epochs} epochs, patience 3, refit every {REFIT} rows"
+    cell = dict(dataset=f"{len(tickers)} tickers", horizon=1, budget=budget, seed=args.seed)
+    written = []
+    for name, (skill, portfolios, seconds) in results.items():
+        metrics = {"origins": int(skill["origins"].iloc[0]), "median MASE": float(skill["mase"].median()),
+                   "MASE<1": int((skill["mase"] < 1).sum()), "directional accuracy": float(skill["direction"].mean()),
+                   **passes(skill["direction_binomial_p"], "binomial"), **passes(skill["direction_pt_p"], "PT"),
+                   **passes(skill["dm_p"], "DM"), "seconds": round(seconds)}
+        written.append(records.record("stocks", name, metrics, table="skill", **cell, **facts))
+        trading = {f"{side} {stat}": float(portfolios[side][stat]) for side in ("long-only", "long-short")
+                   for stat in ("sharpe", "max_drawdown", "total_return")}
+        written.append(records.record("stocks", name, trading, table="trading", cost_bps=COST_BPS, **cell, **facts))
     hold = portfolios["buy-and-hold"]
-    origins = int(skill["origins"].iloc[0])
-    lines = [
-        "## Skill against the random walk, per ticker", "",
-        f"{len(tickers)} tickers, {origins} origins each (first forecast {data.frames[tickers[0]].index[START + 1].date()}). "
-        "MASE < 1 counts tickers whose MAE is below the in-sample MAE of the naive forecast (last "
-        "return); on returns that naive forecast is a poor yardstick (its error is about sqrt(2) times "
-        "the random walk's), so MASE < 1 is not skill: the Diebold-Mariano column is the test against "
-        "the random walk (a zero return). Each test column: tickers with p < 0.05; the chance of that many or "
-        "more passing with no skill at all if the tickers were independent (they are not: returns "
-        "move together, so the true chance is larger); and how many survive Benjamini-Hochberg at 5 %.", "",
-        "| model | median MASE | MASE < 1 | mean directional accuracy | binomial p < 0.05 | "
-        "Pesaran-Timmermann p < 0.05 | DM (better than random walk) p < 0.05 | seconds |",
-        "|---|---|---|---|---|---|---|---|", *skill_rows, "",
-        f"## Equal-weight portfolio of the {len(tickers)} tickers, next-close fills, {COST_BPS:g} bps a unit of turnover", "",
-        "| model | long-only Sharpe | long-only max drawdown | long-only total return | "
-        "long-short Sharpe | long-short max drawdown | long-short total return |",
-        "|---|---|---|---|---|---|---|", *trade_rows,
-        f"| buy-and-hold | {hold['sharpe']:.2f} | {hold['max_drawdown']:.1%} | {hold['total_return']:.1%} | | | |", "",
-        "Sharpe: mean over sample std (ddof 1) of daily returns times sqrt(252), risk-free rate 0; "
-        "total return and drawdown over the same bars as buy-and-hold (from the first fill).",
-    ]
-    path = stock_path("AAPL")
-    command = f"python experiments/stocks/run.py --models {args.models} --tickers {args.tickers} --epochs {args.epochs} --seed {args.seed}"
-    facts = {"data": f"stocks/daily/<TICKER>.csv, e.g. AAPL sha256 {sha256(path)[:16]}",
-             "training": f"neural models up to {args.epochs} epochs, patience 3, batch 256, one seed; "
-                         "ridge alpha chosen on each fit's validation rows",
-             "seed": args.seed, "device": "CPU", "wall time": f"{time.perf_counter() - wall:.0f} s"}
-    publish(args.out, "Stocks: walk-forward next-day returns against the random walk", command, facts, "\n".join(lines))
-
+    written.append(records.record("stocks", "buy-and-hold", {f"long-only {stat}": float(hold[stat])
+                                  for stat in ("sharpe", "max_drawdown", "total_return")},
+                                  table="trading", **cell, **facts))
+    print(f"records: {records.save('stocks', written, args.records)}")
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""DenseNet-BC against ResNet-18 on the digits."""
