@@ -109,7 +109,7 @@ class RuntimeSettings:
     strategy: str = setting("auto", "text", "Lightning's strategy, e.g. ddp")
     precision: str | None = setting(None, "text", "Lightning's precision, e.g. bf16-mixed (default: bf16 on GPUs that support it)", optional=True)
     deterministic: bool | None = setting(None, "switch", "deterministic kernels (default: on the CPU)", optional=True)
-    threads: int | None = setting(None, "whole", "CPU threads torch may use (default: the cores torch sees)", optional=True, keyword=False)
+    threads: int | None = setting(None, "whole", "CPU threads torch may use (default: the cores torch sees; with --jobs, the cores over the jobs)", optional=True, keyword=False)
     logger: str = setting("csv", "text", "training logs: CSV, or TensorBoard (needs the tensorboard extra)", choices=LOGGERS)
     log_dir: str | None = setting(None, "text", "folder for logs and checkpoints", optional=True, flag=False)
     progress: bool = setting(False, "switch", "progress bars", flag=False)
@@ -121,14 +121,17 @@ class BacktestSettings:
     returns: str = setting("log", "text", "forecast log or simple returns of the prices, or the prices", choices=("log", "simple", "none"), keyword=False)
     start: int | float | str = setting("0.5", "start", "first forecast: a date, a row number, or a fraction of the rows (of the forecast series)", keyword=False)
     step: int = setting(1, "whole", "rows between origins", keyword=False)
-    refit_every: int | None = setting(None, "whole", "refit every N rows on the rows before (default: fit once, before --start)", optional=True, keyword=False)
+    refit_every: int | None = setting(None, "whole", "refit at the first origin N or more rows after the last fit, on the rows before it (rows, not origins: with --step 5, N=63 refits every 13th origin; default: fit once, before --start)", optional=True, keyword=False)
     window: str = setting("expanding", "text", "train on every earlier row, or on the last --train-length", choices=("expanding", "sliding"), keyword=False)
     train_length: int | None = setting(None, "whole", "rows of a sliding window", optional=True, keyword=False)
     positions: str = setting("long-only", "text", "which forecast signs are traded", choices=("long-only", "long-short"), keyword=False)
-    execution: str = setting("next-close", "text", "fill at the bar after the signal's: its close or its open (needs Open and Close columns)", choices=("next-close", "next-open"), keyword=False)
+    sizing: str = setting("equal", "text", "a whole sleeve per position, or the forecast return over the recent volatility (capped at the sleeve)", choices=("equal", "vol"), keyword=False)
+    execution: str = setting("next-close", "text", "fill at the bar after the forecast's: its close or its open (needs Open and Close columns); the position trades the forecast of the fill price's returns over steps 2..step+1", choices=("next-close", "next-open"), keyword=False)
     threshold: float = setting(0.0, "nonnegative", "trade only forecast returns beyond this", keyword=False)
-    cost_bps: float = setting(5.0, "nonnegative", "cost in basis points of each unit of turnover", keyword=False)
-    slippage_bps: float = setting(0.0, "nonnegative", "slippage in basis points of each unit of turnover", keyword=False)
+    cost_bps: float = setting(5.0, "nonnegative", "cost in basis points of the value traded", keyword=False)
+    slippage_bps: float = setting(0.0, "nonnegative", "slippage in basis points of the value traded (charged as a cost)", keyword=False)
+    jobs: int = setting(1, "whole", "walk-forward folds fitted at once, each in its own process", keyword=False)
+    scheduler: str | None = setting(None, "text", "run the folds on Dask: 'local' (a local cluster of --jobs workers) or a scheduler address such as tcp://host:8786 (needs the dask extra)", optional=True, keyword=False)
 
 
 NUMBERS = ("whole", "natural", "share", "number", "positive", "nonnegative", "devices")
@@ -136,8 +139,9 @@ GROUPS: dict[str, type] = {"data": DataSettings, "model": ModelSettings, "traini
                            "runtime": RuntimeSettings, "backtest": BacktestSettings}
 # the groups a model file stores: what shapes the network and how its data is read
 MODEL_GROUPS = ("data", "model", "training")
-# what a backtest assumes unless told: daily bars, next-day forecasts from 60 days
-BACKTEST_DEFAULTS = {"horizon": 1, "lookback": 60}
+# what a backtest assumes unless told: daily bars, forecasts of the next two days from 60 (a
+# position filled at the next bar earns the bar after it: the forecast's step 2)
+BACKTEST_DEFAULTS = {"horizon": 2, "lookback": 60}
 
 
 def specs(groups: tuple[str, ...] = tuple(GROUPS)) -> dict[str, tuple[str, Spec, Any]]:

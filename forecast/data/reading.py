@@ -54,6 +54,7 @@ def read_series(
     date_unit: str | None = None,
     decimal: str = ".",
     exchange: str | None = None,
+    fill_gaps: bool = True,
 ) -> SeriesData:
     """Read and validate one or several series from a CSV/Parquet path or a DataFrame.
 
@@ -62,7 +63,9 @@ def read_series(
     column is inferred when not given and parsed (offsets converted to UTC). Rows in reverse
     time order are reversed; other disorder is an error unless ``sort=True``. ``target``
     defaults to every numeric column (``y`` in long layout). Missing values and gaps are
-    filled only when ``fill`` asks for it; duplicated timestamps are an error unless
+    filled only when ``fill`` asks for it, "ffill" from the past only (leading rows with nothing
+    before them are dropped); ``fill_gaps=False`` fills missing values but adds no row for a gap
+    (a backtest never trades an invented bar); duplicated timestamps are an error unless
     ``duplicates`` says to drop (keep the first) or keep them.
 
     Dates such as 03/04/2020 are refused unless their order is evident (a first field above 12
@@ -141,7 +144,8 @@ def read_series(
     result = {}
     for sid, (part, pos) in frames.items():
         label = f"series '{sid}': " if id_col else ""
-        part = _fill_gaps(part, freq, fill, duplicates, label, notes)
+        if fill_gaps:
+            part = _fill_gaps(part, freq, fill, duplicates, label, notes)
         part = _fill_missing(raw, part, pos, fill, label, notes)
         if len(part) < min_rows:
             raise raw.fail(f"{label}{len(part)} rows; at least {min_rows} are needed")
@@ -310,7 +314,11 @@ def _fill_missing(raw, part, pos, fill, label, notes):
                        f"at {raw.where(int(pos[first]))} ({part.index[first]}); pass fill='ffill' "
                        "or fill='interpolate'")
     if fill == "ffill":
-        filled = part.ffill().bfill()
+        filled = part.ffill()
+        leading = int(filled.isna().any(axis=1).to_numpy().argmin()) if filled.isna().any().any() else 0
+        if leading:  # nothing earlier to fill from: a later value would be look-ahead
+            notes.append(f"{label}{leading} leading rows with missing values dropped (nothing before them to fill from)")
+            filled = filled.iloc[leading:]
     elif fill == "interpolate":
         filled = part.interpolate(method="time", limit_direction="both")
     else:

@@ -108,10 +108,10 @@ def sensor_section(evaluation: pd.DataFrame, columns: dict[str, str]) -> Section
 def skill_section(skill: list[dict]) -> Section:
     rows = [[str(r["series"]), str(r["origins"]), cell(r["mase"]), cell(r["direction"]),
              cell(r["direction_binomial_p"]), cell(r["direction_pt_p"]), cell(r["dm_p"])] for r in skill]
-    text = ("Directional accuracy: share of moves whose sign the forecast called, with the one-sided "
-            "binomial p-value (against a coin) and the Pesaran-Timmermann p-value (against independent "
-            "forecasts with the same up/down shares). DM p: one-sided Diebold-Mariano (HLN) that the "
-            "model's squared error is below the random walk's.")
+    text = ("Directional accuracy: share of next-bar moves (step 1) whose sign the forecast called, with "
+            "the one-sided binomial and Pesaran-Timmermann p-values, both against independent forecasts "
+            "with the same up/down shares (a coin's 0.5 would credit the market's drift). DM p: one-sided "
+            "Diebold-Mariano (HLN) that the model's squared error is below the random walk's.")
     return Section("Skill against the random walk", text, [Table(
         "Per series", ["series", "origins", "MASE", "directional accuracy", "binomial p",
                        "Pesaran-Timmermann p", "DM p"], rows)])

@@ -76,7 +76,8 @@ def naive_scale(training, season: int = 1) -> float:
 @dataclass(frozen=True)
 class Direction:
     """Directional accuracy: the share of signs called right among ``n`` pairs, with the one-sided
-    binomial p-value (against 0.5) and the Pesaran-Timmermann statistic and p-value."""
+    binomial p-value against the base rate p* (what independent forecasts with the same up/down
+    shares would hit) and the Pesaran-Timmermann statistic and p-value."""
 
     accuracy: float
     n: int
@@ -89,9 +90,10 @@ def directional_accuracy(forecast, actual) -> Direction:
     """How often the forecast's sign matches the actual sign, and whether that is skill.
 
     Pairs where the forecast or the actual value is exactly zero carry no direction and are left
-    out. The binomial test (one-sided, scipy.stats.binomtest) asks whether the hit rate exceeds a
-    coin's 0.5; the Pesaran-Timmermann (1992) test asks whether it exceeds what independent
-    forecasts with the same up/down shares would get: with p the hit rate, py and px the shares
+    out. Both tests ask whether the hit rate exceeds what independent forecasts with the same
+    up/down shares would get (against a coin's 0.5, a market's upward drift passes a mostly-long
+    forecast without skill): the binomial test (one-sided, scipy.stats.binomtest) against p*, and
+    the Pesaran-Timmermann (1992) test: with p the hit rate, py and px the shares
     of positive actual and forecast values, p* = py px + (1-py)(1-px),
     V(p) = p*(1-p*)/n, V(p*) = (2py-1)^2 px(1-px)/n + (2px-1)^2 py(1-py)/n + 4 py px (1-py)(1-px)/n^2,
     PT = (p - p*) / sqrt(V(p) - V(p*)), one-sided against the standard normal. PT is undefined
@@ -111,7 +113,8 @@ def directional_accuracy(forecast, actual) -> Direction:
                     + 4 * py * px * (1 - py) * (1 - px) / n ** 2)
     spread = var_p - var_expected
     pt = (p - expected) / np.sqrt(spread) if spread > 0 else float("nan")
-    return Direction(float(p), n, float(stats.binomtest(hits, n, 0.5, alternative="greater").pvalue),
+    binomial = stats.binomtest(hits, n, expected, alternative="greater").pvalue if 0 < expected < 1 else float("nan")
+    return Direction(float(p), n, float(binomial),
                      float(pt), float(stats.norm.sf(pt)) if np.isfinite(pt) else float("nan"))
 
 
@@ -123,10 +126,13 @@ def random_walk_skill(forecasts: pd.DataFrame, history: dict[str, pd.DataFrame],
     The random walk forecasts no change: 0 for a series of returns (``random_walk="zero"``), the
     last seen value for a series of prices or levels (``"naive"``). Columns: ``origins``; ``mae``
     and the random walk's ``rw_mae``; ``mase`` scaled by the in-sample naive MAE of ``history``
-    (per series, the target columns before its first origin: ``Backtest.history``); directional accuracy of the change from the
-    random walk's forecast, with its binomial and Pesaran-Timmermann p-values; and ``dm_p``, the
-    one-sided Diebold-Mariano p-value (HLN) that the model's squared error, averaged over the
-    horizon's steps at each origin, is below the random walk's.
+    (per series, the target columns before its first origin: ``Backtest.history``); directional
+    accuracy of the change from the random walk's forecast at step 1 (origins a step apart do
+    not overlap there, so the tests hold their size), with its binomial and Pesaran-Timmermann
+    p-values; ``dm_p``, the one-sided Diebold-Mariano p-value (HLN) that the model's squared
+    error, averaged over the horizon's steps at each origin, is below the random walk's; and
+    ``note``, why a test could not be run (too few origins, constant losses, no direction),
+    its p-value then missing.
     """
     rows = []
     horizon = int(forecasts["step"].max())
@@ -136,11 +142,28 @@ def random_walk_skill(forecasts: pd.DataFrame, history: dict[str, pd.DataFrame],
         losses = pd.DataFrame({"origin": part["origin"].to_numpy(),
                                "model": (forecast - actual) ** 2, "rw": (reference - actual) ** 2})
         by_origin = losses.groupby("origin", sort=True)[["model", "rw"]].mean()
-        direction = directional_accuracy(forecast - reference, actual - reference)
-        dm = diebold_mariano(by_origin["model"], by_origin["rw"], min(horizon, len(by_origin) - 1), "less")
+        first = (part["step"] == 1).to_numpy()
+        step_one = reference if np.isscalar(reference) else reference[first]
+        notes, direction, dm_p = [], None, float("nan")
+        try:
+            direction = directional_accuracy(forecast[first] - step_one, actual[first] - step_one)
+        except ValueError as error:
+            notes.append(f"direction: {error}")
+        try:
+            dm_p = diebold_mariano(by_origin["model"], by_origin["rw"], min(horizon, max(len(by_origin) - 1, 1)),
+                                   "less").p_value
+        except ValueError as error:
+            notes.append(f"Diebold-Mariano: {error}")
+        try:
+            scaled = mase(forecast, actual, history[sid][target].to_numpy(), season)
+        except ValueError as error:
+            scaled = float("nan")
+            notes.append(f"MASE: {error}")
+        missing = float("nan")
         rows.append({"series": sid, "target": target, "origins": len(by_origin), "mae": float(np.mean(np.abs(forecast - actual))),
-                     "rw_mae": float(np.mean(np.abs(reference - actual))),
-                     "mase": mase(forecast, actual, history[sid][target].to_numpy(), season),
-                     "direction": direction.accuracy, "direction_binomial_p": direction.binomial_p,
-                     "direction_pt_p": direction.pt_p, "dm_p": dm.p_value})
+                     "rw_mae": float(np.mean(np.abs(reference - actual))), "mase": scaled,
+                     "direction": direction.accuracy if direction else missing,
+                     "direction_binomial_p": direction.binomial_p if direction else missing,
+                     "direction_pt_p": direction.pt_p if direction else missing, "dm_p": dm_p,
+                     "note": "; ".join(notes)})
     return pd.DataFrame(rows)

@@ -1,20 +1,30 @@
-"""Trading on forecasts: signals, an equal-weight portfolio filled after the signal's bar, and its
-statistics beside buy-and-hold.
+"""Trading on forecasts: signals, orders, a portfolio of sleeves filled at the next bar, and
+its statistics beside buy-and-hold valued by the same rules.
 
-Timing. A signal belongs to the bar whose close produced it (the forecast's origin). It is never
-executed on that bar: ``execution="next_close"`` fills at the next bar's close (as zipline does),
-``"next_open"`` at the next bar's open. A position filled at the close of bar j earns the returns
-of bars j+1, j+2, ...; one filled at the open of bar j earns bar j from its open on.
+Timing. A forecast made at the close of bar t sees data up to that close. Its order fills at the
+next tradable price (the close of bar t+1 for next-close fills, the open of t+1 for next-open),
+and the position earns the return from that fill to the next fill. The backtest models the
+returns of that fill price (closes, or adjusted opens), so a signal at t must come from the
+forecast of the fill-price returns of steps 2 .. step+1 (:func:`holding_returns`): step 1,
+r(t+1), has already happened when the order fills. Feed a backtest the true returns of that
+period and it makes money on every held bar before costs; feed it those of step 1 and it does not.
 
-Portfolio. Each of N tickers gets a sleeve of 1/N of the equity; a signal in [-1, 1] is the share
-of the sleeve held (negative: short); what is not held is cash at zero interest. Weights are
-rebalanced to their targets every bar. Costs: ``cost_bps + slippage_bps`` basis points of every
-unit of turnover, the sum of |change of weight| over the tickers, charged at the fill.
+Portfolio (:func:`simulate`). Each of N tickers has a sleeve of 1/N of the starting equity. An
+order sets the sleeve's holding to ``target`` x the sleeve's value at that bar's fill price
+(negative: short), except that a buy spends at most the sleeve's cash, its fee included (so a
+whole-sleeve long with costs holds value / (1 + cost)); the rest of the sleeve is cash at zero
+interest. An order is placed at every origin (re-targeting what drifted, at a cost); between
+orders nothing is traded and holdings drift with prices. Costs: ``cost`` (a fraction:
+(cost_bps + slippage_bps) / 1e4) of the value traded, paid from the sleeve's cash at the fill. A price missing on a bar is carried
+from the last one for valuation and no order fills there. This is what vectorbt's
+``Portfolio.from_orders(size_type="targetpercent", fees=cost)`` does per column without cash
+sharing (a test holds the two equal to 1e-8). Buy-and-hold is the same simulation with a target
+of 1 from each ticker's first fill: it drifts and pays its costs too.
 
-Statistics (:func:`statistics`), for bar returns R_t, t = 1..n, and ``periods_per_year`` P:
-252 for daily bars (business days, exchange sessions or calendar days alike), 52 weekly,
-12 monthly, 4 quarterly, 1 yearly; other frequencies must be given. ``risk_free`` is an annual
-rate, taken per period as (1 + rf)^(1/P) - 1 (0 unless given).
+Statistics (:func:`statistics`), for bar returns R_t, t = 1..n, and P bars a year
+(:func:`annualization`: 252 for exchange sessions, 365 for calendar days, bars per day times
+those for intraday bars, 52 weekly, 12 monthly). ``risk_free`` is an annual rate, taken per
+period as (1 + rf)^(1/P) - 1 (0 unless given).
 
 - total return = prod(1 + R_t) - 1; CAGR = (1 + total)^(P / n) - 1
 - volatility = std(R, ddof=1) * sqrt(P)
@@ -25,9 +35,9 @@ rate, taken per period as (1 + rf)^(1/P) - 1 (0 unless given).
   duration: the most bars spent below a previous peak (to the recovery, or to the end)
 - Calmar = CAGR / |max drawdown|
 - hit rate = share of bars with a position whose return was positive
-- turnover = the sum of turnover per year (1.0: the whole equity traded once a year)
-- exposure = mean gross exposure, sum of |weight| (1: fully invested every bar)
-- trades = the number of fills (a ticker whose weight changes at a bar)
+- turnover = the value traded per year over the equity (1.0: the whole equity traded once a year)
+- exposure = mean gross exposure, sum of |weight| held over a bar (1: fully invested every bar)
+- trades = the number of fills (an order that changed a holding)
 """
 
 from __future__ import annotations
@@ -38,15 +48,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-Execution = Literal["next_close", "next_open"]
-PERIODS_PER_YEAR = {"B": 252, "C": 252, "D": 252, "W": 52, "M": 12, "MS": 12, "ME": 12, "BM": 12,
-                    "BME": 12, "BMS": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1}
+PERIODS_PER_YEAR = {"W": 52, "M": 12, "MS": 12, "ME": 12, "BM": 12, "BME": 12, "BMS": 12,
+                    "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1}
 
 
 @dataclass
 class Simulation:
-    """``returns`` per bar, ``equity`` (starting at 1), ``positions`` (weights held over each bar),
-    ``trades`` (one row per fill), ``statistics`` of the strategy and of ``buy_and_hold``."""
+    """``returns`` per bar (from the first fill's bar on), ``equity`` (starting at 1), ``positions``
+    (weights held over each bar), ``trades`` (one row per fill), ``statistics``; and the same
+    for ``buy_and_hold``."""
 
     returns: pd.Series
     equity: pd.Series
@@ -57,16 +67,26 @@ class Simulation:
     buy_and_hold_equity: pd.Series
 
 
-def expected_returns(forecasts: pd.DataFrame, kind: Literal["log", "simple", "none"]) -> pd.DataFrame:
-    """Bars (each origin, the bar whose close the forecast saw) x series: the first step's
-    forecast as a return. ``kind`` says what the backtest forecast: log or simple returns (taken
-    as they are; their signs agree), or prices (the forecast over the last price, less one)."""
-    first = forecasts[forecasts["step"] == 1]
-    if first.duplicated(["origin", "series"]).any():
+def holding_returns(forecasts: pd.DataFrame, kind: Literal["log", "simple", "none"], step: int = 1) -> pd.DataFrame:
+    """Origins x series: the forecast return of the period a signal at that origin holds, from its
+    fill at the next bar to the next fill ``step`` bars later: steps 2 .. step+1 of the fill-price
+    returns, summed (log), compounded (simple), or for prices (``"none"``) the forecast price at
+    step+1 over the forecast at step 1, less one. A ValueError when the horizon is shorter."""
+    need = step + 1
+    horizon = int(forecasts["step"].max())
+    if horizon < need:
+        raise ValueError(f"a backtest fills at the bar after the forecast and holds {step} bar(s), so it "
+                         f"trades the forecast of steps 2..{need}: horizon must be at least {need}, not {horizon}")
+    if forecasts.duplicated(["origin", "series", "step"]).any():
         raise ValueError("one target per series: a backtest to trade forecasts a single price column")
-    value = first["forecast"] if kind != "none" else first["forecast"] / first["naive"] - 1
-    return (pd.DataFrame({"origin": first["origin"], "series": first["series"], "value": value})
-            .pivot(index="origin", columns="series", values="value"))
+    table = forecasts.pivot_table(index=["origin", "series"], columns="step", values="forecast", sort=True)
+    if kind == "log":
+        value = table.loc[:, 2:need].sum(axis=1)
+    elif kind == "simple":
+        value = (1 + table.loc[:, 2:need]).prod(axis=1) - 1
+    else:
+        value = table[need] / table[1] - 1
+    return value.unstack("series")
 
 
 def signals(forecasts: pd.DataFrame, strategy: Literal["long-only", "long-short"] = "long-only",
@@ -74,7 +94,8 @@ def signals(forecasts: pd.DataFrame, strategy: Literal["long-only", "long-short"
     """Target exposure per bar (rows) and ticker (columns) from forecast returns: long when the
     forecast exceeds ``threshold``, short (long-short only) when it is below ``-threshold``, flat
     otherwise. With ``volatility`` (same shape: each ticker's recent return std at that bar),
-    exposure is the forecast over that volatility, capped at ``cap`` and at 1; without it, 1."""
+    exposure is the forecast over that volatility, capped at ``cap`` and at 1; without it, 1.
+    Bars without a forecast stay missing (no order), never flat."""
     if strategy not in ("long-only", "long-short"):
         raise ValueError(f"strategy must be 'long-only' or 'long-short', not {strategy!r}")
     if threshold < 0 or not 0 < cap <= 1:
@@ -85,79 +106,121 @@ def signals(forecasts: pd.DataFrame, strategy: Literal["long-only", "long-short"
         size = ratio.where(np.isfinite(ratio), 0.0).clip(upper=cap)
     long = (forecasts > threshold).astype(float)
     short = (forecasts < -threshold).astype(float) if strategy == "long-short" else 0.0
-    return ((long - short) * size).fillna(0.0)
+    return ((long - short) * size).where(forecasts.notna())
 
 
-def simulate(closes: pd.DataFrame, exposure: pd.DataFrame, execution: Execution = "next_close",
-             opens: pd.DataFrame | None = None, cost_bps: float = 0.0, slippage_bps: float = 0.0,
+def simulate(prices: pd.DataFrame, orders: pd.DataFrame, cost: float = 0.0,
              periods_per_year: int | None = None, risk_free: float = 0.0) -> Simulation:
-    """Trade ``exposure`` (target share of each ticker's sleeve, indexed by the bar whose close
-    produced it) on adjusted ``closes`` (bars x tickers). ``opens`` (adjusted, same shape) are
-    needed for ``execution="next_open"``. Bars before the first signal hold cash; the statistics
-    cover the bars from the first fill's bar on (its cost included), for the strategy and
-    buy-and-hold alike."""
-    if execution not in ("next_close", "next_open"):
-        raise ValueError(f"execution must be 'next_close' or 'next_open', not {execution!r}")
-    if execution == "next_open" and opens is None:
-        raise ValueError("execution='next_open' needs the bars' open prices")
-    if cost_bps < 0 or slippage_bps < 0:
-        raise ValueError("cost_bps and slippage_bps must not be negative")
-    closes = closes.sort_index()
-    periods = periods_per_year or periods_per_year_of(closes.index)
-    tickers = list(closes.columns)
-    unknown = [t for t in exposure.columns if t not in tickers]
+    """Fill ``orders`` (bars x tickers: a target share of the sleeve, missing: no order) at
+    ``prices`` (the fill prices, bars x tickers, missing where a ticker has no bar), as the
+    module docstring says; buy-and-hold by the same rules from each ticker's first order."""
+    if cost < 0:
+        raise ValueError("costs must not be negative")
+    prices = prices.sort_index()
+    unknown = [t for t in orders.columns if t not in prices.columns]
     if unknown:
-        raise ValueError(f"signal for '{unknown[0]}', which has no prices")
-    signal = exposure.reindex(index=closes.index, columns=tickers).fillna(0.0) / len(tickers)
-    # fills happen one bar after the signal's bar; a fill at bar j's open counts towards bar j
-    filled = signal.shift(1).fillna(0.0)
-    change = filled - filled.shift(1).fillna(0.0)
-    turnover = change.abs()
-    charge = turnover.sum(axis=1) * (cost_bps + slippage_bps) / 1e4
-    bar = (closes / closes.shift(1) - 1).fillna(0.0)
-    if execution == "next_close":
-        held = filled.shift(1).fillna(0.0)
-        returns = (held * bar).sum(axis=1) - charge
-    else:
-        opens = opens.sort_index().reindex(index=closes.index, columns=tickers)
-        overnight = (opens / closes.shift(1) - 1).fillna(0.0)
-        intraday = (closes / opens - 1).fillna(0.0)
-        held = filled
-        returns = (1 + (filled.shift(1).fillna(0.0) * overnight).sum(axis=1)) * (1 - charge) * \
-                  (1 + (filled * intraday).sum(axis=1)) - 1
-    first = _first_fill(filled)
-    returns = returns.iloc[first:]
-    fills = change.stack()
-    fills = fills[fills != 0]
-    trades = pd.DataFrame({"time": fills.index.get_level_values(0), "ticker": fills.index.get_level_values(1),
-                           "change": fills.to_numpy(), "weight": filled.stack()[fills.index].to_numpy(),
-                           "cost": fills.abs().to_numpy() * (cost_bps + slippage_bps) / 1e4})
-    positions = held.iloc[first:]
-    stats = statistics(returns, positions, turnover.iloc[first:].sum(axis=1), periods, risk_free)
-    stats["trades"] = int(len(trades))
-    hold_returns = _buy_and_hold(closes, opens, execution, first, cost_bps + slippage_bps)
-    hold_positions = pd.DataFrame(1.0 / len(tickers), index=hold_returns.index, columns=tickers)
-    hold_turnover = pd.Series(0.0, index=hold_returns.index)
-    hold_turnover.iloc[0] = 1.0
-    hold = statistics(hold_returns, hold_positions, hold_turnover, periods, risk_free)
-    hold["trades"] = len(tickers)
-    return Simulation(returns, (1 + returns).cumprod(), positions, trades, stats, hold,
-                      (1 + hold_returns).cumprod())
+        raise ValueError(f"orders for '{unknown[0]}', which has no prices")
+    orders = _closed_when_data_ends(prices, orders.reindex(index=prices.index, columns=prices.columns))
+    periods = periods_per_year or annualization(prices.index)[0]
+    book = _fill(prices, orders, cost)
+    first = np.flatnonzero(book["traded"].abs().sum(axis=1).to_numpy() > 0)
+    if not len(first) or first[0] >= len(prices) - 2:
+        raise ValueError("the signals never open a position early enough to earn two bars of returns")
+    start = int(first[0])
+    stats, returns, equity = _statistics_of(book, start, periods, risk_free)
+    stats["trades"] = int((book["traded"] != 0).to_numpy().sum())
+    entry = orders.notna() & orders.notna().cumsum().eq(1)  # each ticker's first order
+    hold_orders = pd.DataFrame(np.where(entry, 1.0, np.nan), index=orders.index, columns=orders.columns)
+    hold = _fill(prices, _closed_when_data_ends(prices, hold_orders), cost)
+    hold_stats, _, hold_equity = _statistics_of(hold, start, periods, risk_free)
+    hold_stats["trades"] = int((hold["traded"] != 0).to_numpy().sum())
+    traded = book["traded"].stack()
+    traded = traded[traded != 0]
+    trades = pd.DataFrame({"time": traded.index.get_level_values(0), "ticker": traded.index.get_level_values(1),
+                           "value": traded.to_numpy(), "weight": book["weights"].stack()[traded.index].to_numpy(),
+                           "cost": traded.abs().to_numpy() * cost})
+    return Simulation(returns, equity, book["held"].iloc[start + 1:], trades, stats, hold_stats, hold_equity)
 
 
-def periods_per_year_of(index: pd.Index) -> int:
-    """Bars a year for a DatetimeIndex: from its frequency, else from the median gap between bars
-    (a day or a few, as between trading sessions: 252); a ValueError when neither tells."""
+def _closed_when_data_ends(prices: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """``orders`` with a sale at each ticker's last price when its data ends before the others'
+    (a delisted ticker leaves the portfolio at its last close, into its sleeve's cash)."""
+    orders = orders.copy()
+    for ticker in prices.columns:
+        last = prices[ticker].last_valid_index()
+        if last is not None and last != prices.index[-1] and orders[ticker].loc[:last].notna().any():
+            orders.loc[last, ticker] = 0.0
+    return orders
+
+
+def _fill(prices: pd.DataFrame, orders: pd.DataFrame, cost: float) -> dict:
+    """Sleeve by sleeve, bar by bar: ``traded`` (signed value filled at each bar), ``weights``
+    (each holding over the equity after the bar's fills), ``held`` (the weights held over each
+    bar: the last bar's), ``equity`` and ``turnover`` (value traded over the equity before it)."""
+    quote = prices.to_numpy(dtype=np.float64)
+    carried = prices.ffill().to_numpy(dtype=np.float64)
+    target = orders.to_numpy(dtype=np.float64)
+    bars, count = quote.shape
+    shares, cash = np.zeros(count), np.full(count, 1.0 / count)
+    invested, traded, equity = np.zeros((bars, count)), np.zeros((bars, count)), np.zeros(bars)
+    for i in range(bars):
+        mark = np.where(np.isnan(carried[i]), 0.0, carried[i])
+        before = cash + shares * mark
+        fills = ~np.isnan(target[i]) & ~np.isnan(quote[i])
+        if fills.any():
+            price = quote[i, fills]
+            change = target[i, fills] * before[fills] / price - shares[fills]
+            # a buy spends at most the sleeve's cash, its fee included (no borrowing)
+            affordable = np.maximum(cash[fills], 0.0) / (price * (1 + cost))
+            change = np.where(change > 0, np.minimum(change, affordable), change)
+            change[np.abs(change * price) < 1e-15] = 0.0  # a target already held trades nothing
+            cash[fills] -= change * price + np.abs(change * price) * cost
+            shares[fills] += change
+            traded[i, fills] = change * price
+        invested[i] = shares * mark
+        equity[i] = (cash + invested[i]).sum()
+    weights = invested / equity[:, None]
+    frame = lambda values: pd.DataFrame(values, index=prices.index, columns=prices.columns)  # noqa: E731
+    before = np.concatenate([[1.0], equity[:-1]])
+    return {"traded": frame(traded), "weights": frame(weights),
+            "held": frame(np.vstack([np.zeros((1, count)), weights[:-1]])),
+            "equity": pd.Series(equity, index=prices.index),
+            "turnover": pd.Series(np.abs(traded).sum(axis=1) / before, index=prices.index)}
+
+
+def _statistics_of(book: dict, start: int, periods: int, risk_free: float) -> tuple[dict, pd.Series, pd.Series]:
+    """Statistics, returns and equity of a filled book: the returns of the bars after the first
+    fill (at bar ``start``), the first one measured from the equity before the fill, so that the
+    fill's cost is in it and n counts the bars a position was held."""
+    equity = book["equity"]
+    returns = (equity / equity.shift(1) - 1).iloc[start + 1:]
+    returns.iloc[0] = equity.iloc[start + 1] - 1  # the equity is 1 until the first fill
+    stats = statistics(returns, book["held"].iloc[start + 1:], book["turnover"].iloc[start:], periods, risk_free)
+    return stats, returns, equity.iloc[start:]
+
+
+def annualization(index: pd.Index) -> tuple[int, str]:
+    """Bars a year, and why, from the timestamps: exchange sessions (no weekend bars) 252,
+    calendar days (weekend bars present) 365, intraday bars the bars of a median day times either,
+    weekly 52, monthly 12, quarterly 4, yearly 1; a ValueError when the timestamps do not tell."""
     base = (getattr(index, "freqstr", None) or "").split("-")[0].lstrip("0123456789")
     if base in PERIODS_PER_YEAR:
-        return PERIODS_PER_YEAR[base]
-    if isinstance(index, pd.DatetimeIndex) and len(index) > 2:
-        days = pd.Series(index).diff().median() / pd.Timedelta(days=1)
-        for low, high, periods in ((0.8, 4.5, 252), (6, 8, 52), (27, 32, 12), (88, 93, 4), (360, 367, 1)):
-            if low <= days <= high:
-                return periods
-    raise ValueError(f"cannot tell bars a year from the timestamps ({base or 'no frequency'}); "
-                     "pass periods_per_year")
+        return PERIODS_PER_YEAR[base], f"{PERIODS_PER_YEAR[base]} bars a year ({base} frequency)"
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        raise ValueError("cannot tell bars a year from the timestamps; pass periods_per_year")
+    days = pd.Series(index).diff().median() / pd.Timedelta(days=1)
+    weekends = bool((index.day_of_week >= 5).mean() > 0.05)
+    year = 365 if weekends else 252
+    kind = "calendar days, weekends included" if weekends else "exchange sessions, no weekend bars"
+    if days < 0.8:
+        per_day = int(pd.Series(index.normalize()).value_counts().median())
+        return per_day * year, f"{per_day * year} bars a year ({per_day} a day, {year} days: {kind})"
+    if days <= 4.5:
+        return year, f"{year} bars a year: {kind}"
+    for low, high, periods in ((6, 8, 52), (27, 32, 12), (88, 93, 4), (360, 367, 1)):
+        if low <= days <= high:
+            return periods, f"{periods} bars a year (median gap {days:.0f} days)"
+    raise ValueError(f"cannot tell bars a year from a median gap of {days:.1f} days; pass periods_per_year")
 
 
 def statistics(returns: pd.Series, positions: pd.DataFrame, turnover: pd.Series,
@@ -195,27 +258,6 @@ def statistics(returns: pd.Series, positions: pd.DataFrame, turnover: pd.Series,
         "turnover": float(turnover.sum() / (n / p)), "exposure": float(gross.mean()),
         "bars": n, "periods_per_year": p,
     }
-
-
-def _first_fill(filled: pd.DataFrame) -> int:
-    """The bar of the first fill: the statistics start there (its cost included)."""
-    fills = np.flatnonzero(filled.abs().sum(axis=1).to_numpy() > 0)
-    if not len(fills):
-        raise ValueError("the signals never open a position")
-    if fills[0] >= len(filled) - 2:
-        raise ValueError("the first position is filled too late to earn two bars of returns")
-    return int(fills[0])
-
-
-def _buy_and_hold(closes: pd.DataFrame, opens: pd.DataFrame | None, execution: Execution,
-                  first: int, cost_bps: float) -> pd.Series:
-    """Returns of 1/N of the equity in each ticker, bought at the strategy's first fill (that
-    bar's close or open) and held without rebalancing, paying the cost once."""
-    entry = closes.iloc[first] if execution == "next_close" else opens.iloc[first]
-    equity = (closes.iloc[first:] / entry).mean(axis=1) * (1 - cost_bps / 1e4)
-    returns = equity / equity.shift(1) - 1
-    returns.iloc[0] = equity.iloc[0] - 1
-    return returns
 
 
 def drawdown_episodes(curve: pd.Series, count: int) -> list[list[str]]:

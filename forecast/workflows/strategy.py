@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.api import Forecaster
@@ -18,16 +19,15 @@ from forecast.data.returns import to_returns
 from forecast.data.series import SeriesData
 from forecast.errors import DataError
 from forecast.evaluation.skill import random_walk_skill
-from forecast.evaluation.trading import expected_returns, signals, simulate
+from forecast.evaluation.trading import annualization, holding_returns, signals, simulate
 from forecast.workflows.runs import check_out, run_folder, set_threads, strict_json, write_manifest
-from forecast.workflows.walkforward import Backtest, walk_forward
+from forecast.workflows.walkforward import FEW_WINDOWS, Backtest, walk_forward
 
 
 @dataclass
 class Prices:
-    """What a backtest reads of its data: the model's series (the price column and any
-    covariates), the prices to trade (with Open and Close for next-open fills), and the name of
-    the price column."""
+    """What a backtest reads of its data: the model's series (the fill price, and any
+    covariates), the fill prices to trade, and the name of the fill-price column."""
 
     model_data: SeriesData
     traded: SeriesData
@@ -38,7 +38,7 @@ class Prices:
 class StrategyBacktest:
     """The walk-forward (``forecasts``, ``folds`` and models), the equity curves of the strategy
     and of buy-and-hold (``equity``), the ``trades``, and ``stats`` (trading statistics, skill
-    per series, folds and data notes, JSON-ready)."""
+    per series, folds, warnings and data notes, JSON-ready)."""
 
     walk: Backtest
     equity: pd.DataFrame
@@ -47,15 +47,25 @@ class StrategyBacktest:
     target: str
 
 
+ADJUSTED_OPEN = "Adj Open"
+# annualized statistics over fewer bars than this say little; the output says so
+FEW_BARS = 63
+
+
 def read_prices(data, config: RunConfig) -> Prices:
     """``data`` read once: the price column is the ``target`` setting, else Adj Close, else the
-    only column."""
+    only column. Next-open fills trade (and the model forecasts) the open adjusted as the price
+    column is (Open x price / Close). Gaps stay gaps: no bar is invented, and missing values are
+    filled from the past only."""
+    if config.data.fill == "interpolate":
+        raise DataError("fill: a backtest fills missing prices from the past only (ffill); "
+                        "interpolate would read later prices")
     given, covariates = config.data.target, config.data.covariates or []
     if given and len(given) > 1:
         raise DataError(f"target: a backtest trades one price column, not {', '.join(given)}")
     rows = config.model.lookback + config.model.horizon + 2
     extra = ["Open", "Close"] if config.backtest.execution == "next-open" else []
-    options = config.read_options()
+    options = {**config.read_options(), "fill_gaps": False}
     if given:
         wanted = list(dict.fromkeys(given + extra + covariates))
         series = read_data(data, target=wanted[:1], covariates=wanted[1:], min_rows=rows, **options)
@@ -72,21 +82,28 @@ def read_prices(data, config: RunConfig) -> Prices:
         absent = [c for c in extra + covariates if c not in columns]
         if absent:
             raise DataError(f"{data}: column '{absent[0]}' not found; columns are: {', '.join(columns)}")
-    prices = list(dict.fromkeys([target] + extra))
-    return Prices(_columns(series, [target], covariates), _columns(series, prices, []), target)
+    if extra:  # yfinance's Open is not adjusted for dividends and splits; price / Close adjusts it
+        frames = {sid: f.assign(**{ADJUSTED_OPEN: f["Open"] * f[target] / f["Close"]}) for sid, f in series.frames.items()}
+        series, target = replace(series, frames=frames), ADJUSTED_OPEN
+    return Prices(_columns(series, [target], covariates), _columns(series, [target], []), target)
 
 
 def strategy_backtest(data, config: RunConfig, progress: bool = False) -> StrategyBacktest:
-    """Read ``data``, forecast its returns walk-forward with the configured model, score the
-    forecasts against the random walk and trade their signs as ``config.backtest`` says."""
-    prices = read_prices(data, config)
+    """Read ``data``, forecast the fill price's returns walk-forward with the configured model,
+    score the forecasts against the random walk and trade them as ``config.backtest`` says."""
     settings = config.backtest
+    need = settings.step + 1
+    if config.model.horizon < need:
+        raise DataError(f"horizon: a backtest fills at the bar after the forecast and holds {settings.step} "
+                        f"bar(s), so it trades the forecast of steps 2..{need}; give --horizon {need} or more")
+    prices = read_prices(data, config)
     series = to_returns(prices.model_data, settings.returns)
     try:
         walk = walk_forward(Forecaster(**config.keywords()), series, start=settings.start,
                             step=settings.step, refit_every=settings.refit_every or False,
                             window=settings.window, train_length=settings.train_length,
-                            val=config.training.val, progress=progress)
+                            val=config.training.val, progress=progress, jobs=settings.jobs,
+                            scheduler=settings.scheduler)
     except ValueError as error:  # the walk-forward arguments, checked against the data
         if isinstance(error, DataError):
             raise
@@ -95,30 +112,44 @@ def strategy_backtest(data, config: RunConfig, progress: bool = False) -> Strate
 
 
 def trade(walk: Backtest, prices: Prices, config: RunConfig) -> StrategyBacktest:
-    """The trading simulation and skill of a walk-forward's forecasts."""
+    """The trading simulation and skill of a walk-forward's forecasts: each origin's signal is
+    ordered at the series' next bar (its step-1 timestamp) and held to the next order."""
     settings = config.backtest
     frame = walk.forecasts
-    exposure = signals(expected_returns(frame, settings.returns), settings.positions, settings.threshold)
-    closes = pd.DataFrame({sid: f[prices.target] for sid, f in prices.traded.frames.items()})
-    opens = None
-    if settings.execution == "next-open":
-        # yfinance's Open is not adjusted for dividends and splits; Adj Close / Close adjusts it
-        opens = pd.DataFrame({sid: f["Open"] * f[prices.target] / f["Close"]
-                              for sid, f in prices.traded.frames.items()})
+    forecast = holding_returns(frame, settings.returns, settings.step)
+    volatility = _volatility(prices, forecast, config.model.lookback) if settings.sizing == "vol" else None
+    exposure = signals(forecast, settings.positions, settings.threshold, volatility)
+    fills = frame.loc[frame["step"] == 1, ["origin", "series", "timestamp"]]
+    placed = exposure.stack().rename("target").reset_index().merge(fills, on=["origin", "series"])
+    orders = placed.pivot(index="timestamp", columns="series", values="target")
+    closes = pd.DataFrame({sid: f[prices.target] for sid, f in prices.traded.frames.items()}).sort_index()
+    periods, basis = annualization(closes.index)
     try:
-        trading = simulate(closes, exposure, settings.execution.replace("-", "_"), opens,
-                           settings.cost_bps, settings.slippage_bps)
+        trading = simulate(closes, orders, (settings.cost_bps + settings.slippage_bps) / 1e4, periods)
     except ValueError as error:
         raise DataError(f"{prices.model_data.name}: {error}") from None
     skill = random_walk_skill(frame, walk.history, "zero" if settings.returns != "none" else "naive")
     data = prices.model_data
+    warnings = [f"fold {row.fold} trained on {row.training_windows} windows (fewer than {FEW_WINDOWS}): "
+                "its forecasts are weakly fitted" for row in walk.folds.itertuples() if row.few_windows]
+    if trading.statistics["bars"] < FEW_BARS:
+        warnings.append(f"the statistics cover {trading.statistics['bars']} bars (fewer than {FEW_BARS}): "
+                        "annualized figures from so few say little")
     stats = {"strategy": trading.statistics, "buy_and_hold": trading.buy_and_hold,
-             "skill": skill.to_dict(orient="records"),
+             "annualization": basis, "fills": f"{settings.execution}: the position ordered at an origin fills at "
+                                              f"the next bar and earns the forecast steps 2..{settings.step + 1}",
+             "skill": skill.to_dict(orient="records"), "warnings": warnings,
              "folds": json.loads(walk.folds.to_json(orient="records", date_format="iso")),
              "data": {"source": data.name, "rows": len(data), "series": data.ids, "notes": data.notes}}
     equity = pd.DataFrame({"strategy": trading.equity, "buy_and_hold": trading.buy_and_hold_equity,
                            "strategy_return": trading.returns}).rename_axis("time")
     return StrategyBacktest(walk, equity, trading.trades, stats, prices.target)
+
+
+def _volatility(prices: Prices, forecast: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Each series' std of its last ``window`` log returns of the fill price, at each origin."""
+    returns = pd.DataFrame({sid: np.log(f[prices.target]).diff() for sid, f in prices.traded.frames.items()})
+    return returns.rolling(window, min_periods=2).std().reindex(index=forecast.index, columns=forecast.columns)
 
 
 def _columns(series: SeriesData, target: list[str], covariates: list[str]) -> SeriesData:

@@ -20,6 +20,7 @@ from forecast.api import Forecaster
 from forecast.config import resolve
 from forecast.evaluation.inference import forecast_windows
 from forecast.models.registry import median_index
+from forecast.workflows import parallel
 
 
 @dataclass
@@ -42,20 +43,31 @@ class Backtest:
     history: dict[str, pd.DataFrame]
 
 
+# a series joins a fold when it has this many times (look-back + horizon) rows before the cut, so
+# that its fit has windows to train and validate on; a fold with fewer training windows than
+# FEW_WINDOWS in all is flagged (``folds["few_windows"]``): its forecasts are weakly fitted
+JOIN_FACTOR = 2
+FEW_WINDOWS = 100
+
+
 def walk_forward(forecaster: Forecaster, data, start: float | int | str | pd.Timestamp = 0.5, step: int = 1,
-             refit_every: int | bool = False, window: Literal["expanding", "sliding"] = "expanding",
-             train_length: int | None = None, val: float = 0.2, progress: bool = False,
-             **read_options) -> Backtest:
+                 refit_every: int | bool = False, window: Literal["expanding", "sliding"] = "expanding",
+                 train_length: int | None = None, val: float = 0.2, progress: bool = False,
+                 jobs: int = 1, scheduler: str | None = None, **read_options) -> Backtest:
     """Forecast ``data`` from every origin from ``start`` on, ``step`` rows apart, fitting only on
     rows before each origin.
 
     ``start`` is the first forecast timestamp: a timestamp, a row position, or a fraction of the
     rows (with several series: of the union of their timestamps). ``refit_every``: False fits
-    once, on the rows before ``start``; N refits at the first origin N or more rows after the last
-    fit; True refits at every origin. ``window``: "expanding" trains on every earlier row,
-    "sliding" on the last ``train_length``. Each fit is a fresh copy of ``forecaster`` (scalers,
-    the ridge start and its alpha, the network: all fitted again); its last ``val`` share of the
-    training rows validates. Only origins whose whole horizon lies in the data are forecast.
+    once, on the rows before ``start``; N refits at the first origin N or more rows (of the union
+    of timestamps, not origins) after the last fit; True refits at every origin. ``window``:
+    "expanding" trains on every earlier row, "sliding" on the last ``train_length``. Each fit is a
+    fresh copy of ``forecaster`` (scalers, the ridge start and its alpha, the network: all fitted
+    again); its last ``val`` share of the training rows validates. A series joins the first fold
+    at whose cut it has JOIN_FACTOR x (look-back + horizon) rows, and leaves when its data ends:
+    only origins whose whole horizon lies in its data are forecast. ``jobs`` fits that many folds
+    at once in processes, ``scheduler`` on Dask (see :mod:`forecast.workflows.parallel`); the
+    forecasts are the same.
     """
     if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 1:
         raise ValueError(f"step must be a positive integer, got {step!r}")
@@ -70,37 +82,61 @@ def walk_forward(forecaster: Forecaster, data, start: float | int | str | pd.Tim
     timeline = _timeline(series)
     first = _start_position(start, timeline)
     positions = np.arange(first, len(timeline), step)
-    blocks = _folds(positions, refit_every)
-    forecasts, folds, models = [], [], []
-    for number, block in enumerate(tqdm(blocks, desc="refits", unit="fit", file=sys.stderr,
-                                        disable=not progress)):
+    needed = JOIN_FACTOR * (settings["lookback"] + settings["horizon"])
+    needed = min(needed, train_length) if train_length else needed
+    tasks = []
+    for block in _folds(positions, refit_every):
         cut = timeline[block[0]]
+        training = _training_rows(series, cut, train_length, needed)
         origins = _rows(series, timeline[block], settings["lookback"], settings["horizon"])
-        if not any(len(rows) for rows in origins.values()):
-            continue
-        training = _training_rows(series, cut, train_length)
-        clock = time.perf_counter()
-        model = type(forecaster)(**settings).fit(training, val=val)
-        fitted = time.perf_counter() - clock
-        frame = forecasts_at(model, series, origins)
+        origins = {sid: rows for sid, rows in origins.items() if len(rows) and sid in training.frames}
+        if origins:
+            tasks.append(_Fold(type(forecaster), settings, training, series, origins, val, cut))
+    if not tasks:
+        raise DataError(f"{series.name}: no origin from {timeline[first - 1] if first else timeline[0]} on has "
+                        f"a whole {settings['horizon']}-step horizon after {needed} rows to train on "
+                        f"({JOIN_FACTOR} x (look-back + horizon))")
+    with parallel.fold_map(jobs, scheduler) as mapped:
+        done = mapped(_fit_fold, tqdm(tasks, desc="refits", unit="fit", file=sys.stderr, disable=not progress))
+    forecasts, folds, models, history = [], [], [], {}
+    for number, (task, (frame, model, fitted, forecasting)) in enumerate(zip(tasks, done)):
         frame.insert(0, "fold", number)
         forecasts.append(frame)
-        if not models:
-            history = {sid: f[model.schema_.target] for sid, f in training.frames.items()}
         models.append(model)
-        error = frame["forecast"] - frame["actual"]
-        naive = frame["naive"] - frame["actual"]
-        ends = [f.index[-1] for f in training.frames.values()]
-        folds.append({"fold": number, "first_forecast": cut, "train_from": min(f.index[0] for f in training.frames.values()),
-                      "train_to": max(ends), "train_rows": len(training),
-                      "origins": int(sum(len(rows) for rows in origins.values())),
+        for sid, part in task.training.frames.items():  # MASE's scale: a series' first training rows
+            history.setdefault(sid, part[model.schema_.target])
+        error, naive = frame["forecast"] - frame["actual"], frame["naive"] - frame["actual"]
+        frames = task.training.frames.values()
+        windows = sum(max(len(f) - settings["lookback"] - settings["horizon"] + 1, 0) for f in frames)
+        folds.append({"fold": number, "first_forecast": task.cut, "train_from": min(f.index[0] for f in frames),
+                      "train_to": max(f.index[-1] for f in frames), "train_rows": len(task.training),
+                      "series": len(task.training.frames), "training_windows": windows, "few_windows": windows < FEW_WINDOWS,
+                      "origins": int(sum(len(rows) for rows in task.origins.values())),
                       "mse": float((error ** 2).mean()), "mae": float(error.abs().mean()),
                       "naive_mse": float((naive ** 2).mean()), "naive_mae": float(naive.abs().mean()),
-                      "fit_seconds": fitted, "forecast_seconds": time.perf_counter() - clock - fitted})
-    if not forecasts:
-        raise DataError(f"{series.name}: no origin from {timeline[first - 1] if first else timeline[0]} "
-                        f"on leaves room for a {settings['horizon']}-step horizon")
+                      "fit_seconds": fitted, "forecast_seconds": forecasting})
     return Backtest(pd.concat(forecasts, ignore_index=True), pd.DataFrame(folds), models, history)
+
+
+@dataclass
+class _Fold:
+    """One fit and its forecasts: what a worker process needs, and nothing it does not."""
+
+    kind: type
+    settings: dict
+    training: SeriesData
+    series: SeriesData
+    origins: dict[str, np.ndarray]
+    val: float
+    cut: pd.Timestamp
+
+
+def _fit_fold(task: _Fold) -> tuple[pd.DataFrame, Forecaster, float, float]:
+    clock = time.perf_counter()
+    model = task.kind(**task.settings).fit(task.training, val=task.val)
+    fitted = time.perf_counter() - clock
+    frame = forecasts_at(model, task.series, task.origins)
+    return frame, model, fitted, time.perf_counter() - clock - fitted
 
 
 def _timeline(series: SeriesData) -> pd.Index:
@@ -160,17 +196,16 @@ def _rows(series: SeriesData, stamps: pd.Index, lookback: int, horizon: int) -> 
     return rows
 
 
-def _training_rows(series: SeriesData, cut, train_length: int | None) -> SeriesData:
-    """Each series' rows before ``cut`` (the last ``train_length`` of them for a sliding window)."""
+def _training_rows(series: SeriesData, cut, train_length: int | None, needed: int) -> SeriesData:
+    """Each series' rows before ``cut`` (the last ``train_length`` of them for a sliding window),
+    for the series that have ``needed`` of them (the others join a later fold)."""
     frames = {}
     for sid, frame in series.frames.items():
         before = frame.loc[frame.index < cut]
         if train_length is not None:
             before = before.iloc[-train_length:]
-        if len(before):
+        if len(before) >= needed:
             frames[sid] = before
-    if not frames:
-        raise DataError(f"{series.name}: no row before {cut} to train on")
     return replace(series, frames=frames)
 
 

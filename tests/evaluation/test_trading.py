@@ -1,99 +1,110 @@
-"""Trading simulation: next-bar execution, costs, and every statistic against hand-computed values."""
+"""Trading simulation: fills, costs, drift, missing and ending prices, and every statistic, against
+hand-computed values and against vectorbt."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.evaluation.trading import periods_per_year_of, signals, simulate, statistics
+from forecast.evaluation.trading import annualization, signals, simulate, statistics
 
 DAYS = pd.bdate_range("2020-01-06", periods=6)
 # +10 %, +10 %, -10 %, flat, +10 %
 CLOSES = pd.DataFrame({"A": [100, 110, 121, 108.9, 108.9, 119.79]}, index=DAYS)
-# the signal of each bar's close: long, long, flat, flat, long, flat
-SIGNAL = pd.DataFrame({"A": [1, 1, 0, 0, 1, 0.0]}, index=DAYS)
+# orders at the fill bars: buy at bar 1, sell at bar 3, buy at bar 5 (no order elsewhere)
+ORDERS = pd.DataFrame({"A": [np.nan, 1, np.nan, 0, np.nan, 1]}, index=DAYS)
+COST = 0.001
+# bar 1: the whole sleeve buys, its fee included (1 / 1.001 held); bar 2: +10 % on that, the
+# first return, measured from the equity before the fill; bar 3: sold at 108.9 (-10 %), the fee
+# of the sale; bar 4: cash; bar 5: bought again, the fee
+RETURNS = [1.1 / 1.001 - 1, 0.9 * 0.999 - 1, 0.0, 1 / 1.001 - 1]
 
 
-def test_next_close_fills_one_bar_after_the_signal_and_pays_costs():
-    sim = simulate(CLOSES, SIGNAL, cost_bps=10)
-    # fills at the closes of bars 1 (buy), 3 (sell), 5 (buy); held over bars 2 and 3.
-    # bar 1: the fill's cost only; bar 2: +10 %; bar 3: -10 % and the sale's cost; bar 4: flat;
-    # bar 5: the last buy's cost.
-    assert sim.returns.tolist() == pytest.approx([-0.001, 0.10, -0.101, 0.0, -0.001], abs=1e-12)
-    assert sim.positions["A"].tolist() == [0, 1, 1, 0, 0]
-    assert sim.trades["change"].tolist() == [1, -1, 1] and sim.trades["cost"].tolist() == pytest.approx([0.001] * 3)
-
-
-def test_acting_on_the_signal_bar_itself_would_give_another_result():
-    sim = simulate(CLOSES, SIGNAL)
-    # trading at the close that made the signal would hold over bars 1, 2 and 5: +10 %, +10 %, +10 %
-    same_bar = (1.1 * 1.1 * 1.1) - 1
-    assert sim.statistics["total_return"] != pytest.approx(same_bar)
-    assert sim.statistics["total_return"] == pytest.approx(1.1 * 0.9 - 1)  # held over bars 2 and 3
+def test_orders_fill_at_their_bar_and_pay_their_costs():
+    sim = simulate(CLOSES, ORDERS, cost=COST)
+    assert sim.returns.tolist() == pytest.approx(RETURNS, abs=1e-12)
+    assert sim.positions["A"].tolist() == pytest.approx([1, 1, 0, 0])  # held over each bar
+    assert (sim.trades["value"] > 0).tolist() == [True, False, True]
+    assert sim.trades["cost"].tolist() == pytest.approx((sim.trades["value"].abs() * COST).tolist())
 
 
 def test_statistics_by_hand():
-    stats = simulate(CLOSES, SIGNAL, cost_bps=10).statistics
-    r = [-0.001, 0.10, -0.101, 0.0, -0.001]
-    # equity 0.999, 1.0989, 0.9879111, 0.9879111, 0.98692319
-    assert stats["total_return"] == pytest.approx(0.98692319 - 1)
-    assert stats["cagr"] == pytest.approx(0.98692319 ** (252 / 5) - 1)
-    mean = sum(r) / 5  # -0.0006
-    std = (sum((x - mean) ** 2 for x in r) / 4) ** 0.5  # ddof = 1
+    stats = simulate(CLOSES, ORDERS, cost=COST).statistics
+    r = np.array(RETURNS)
+    equity = np.cumprod(1 + r)
+    assert stats["total_return"] == pytest.approx(equity[-1] - 1)
+    assert stats["cagr"] == pytest.approx(equity[-1] ** (252 / 4) - 1)
+    std = r.std(ddof=1)
     assert stats["volatility"] == pytest.approx(std * 252 ** 0.5)
-    assert stats["sharpe"] == pytest.approx(mean / std * 252 ** 0.5)
-    downside = ((0.001 ** 2 + 0.101 ** 2 + 0.001 ** 2) / 5) ** 0.5  # over all five bars
-    assert stats["sortino"] == pytest.approx(mean / downside * 252 ** 0.5)
-    # the peak 1.0989 after bar 2; the lowest point after: 0.98692319
-    assert stats["max_drawdown"] == pytest.approx(0.98692319 / 1.0989 - 1)
-    assert stats["max_drawdown_bars"] == 3  # bars 3, 4, 5 below the peak (bar 1 below the start)
+    assert stats["sharpe"] == pytest.approx(r.mean() / std * 252 ** 0.5)
+    downside = np.sqrt(np.mean(np.minimum(r, 0) ** 2))  # over all four bars
+    assert stats["sortino"] == pytest.approx(r.mean() / downside * 252 ** 0.5)
+    assert stats["max_drawdown"] == pytest.approx(equity[-1] / equity[0] - 1)  # peak after bar 2
+    assert stats["max_drawdown_bars"] == 3
     assert stats["calmar"] == pytest.approx(stats["cagr"] / abs(stats["max_drawdown"]))
-    assert stats["hit_rate"] == 0.5  # in the market on bars 2 (+) and 3 (-)
-    assert stats["exposure"] == pytest.approx(2 / 5)
-    assert stats["turnover"] == pytest.approx(3 / (5 / 252))  # three whole-equity trades in 5 bars
+    assert stats["hit_rate"] == 0.5  # in the market over bars 2 (+) and 3 (-)
+    assert stats["exposure"] == pytest.approx(2 / 4)
+    traded = [1 / 1.001, 0.99 / 1.001, equity[2] / 1.001]  # each fill's value over the equity before it
+    before = [1.0, equity[0], equity[2]]
+    assert stats["turnover"] == pytest.approx(sum(t / b for t, b in zip(traded, before)) / (4 / 252))
     assert stats["trades"] == 3
 
 
-def test_buy_and_hold_enters_at_the_first_fill_and_pays_once():
-    hold = simulate(CLOSES, SIGNAL, cost_bps=10).buy_and_hold
-    # bought at bar 1's close (110) less 10 bps, held to 119.79
-    assert hold["total_return"] == pytest.approx(119.79 / 110 * 0.999 - 1)
+def test_buy_and_hold_enters_at_the_first_fill_drifts_and_pays_its_cost():
+    hold = simulate(CLOSES, ORDERS, cost=COST).buy_and_hold
+    assert hold["total_return"] == pytest.approx(119.79 / 110 / 1.001 - 1)
     assert hold["max_drawdown"] == pytest.approx(108.9 / 121 - 1)
-    assert hold["trades"] == 1 and hold["exposure"] == 1.0
+    assert hold["trades"] == 1 and hold["exposure"] == pytest.approx(1.0)
 
 
-def test_next_open_fills_at_the_next_open_with_overnight_and_intraday_parts():
-    closes = pd.DataFrame({"A": [100, 110, 121, 108.9]}, index=DAYS[:4])
-    opens = pd.DataFrame({"A": [100, 105, 115, 120]}, index=DAYS[:4])
-    signal = pd.DataFrame({"A": [1, 0, 0, 0.0]}, index=DAYS[:4])
-    sim = simulate(closes, signal, execution="next_open", opens=opens, cost_bps=10)
-    # bought at bar 1's open (105): earns 110/105 that day; sold at bar 2's open: earns the
-    # overnight 115/110; each fill costs 10 bps
-    assert sim.returns.tolist() == pytest.approx([0.999 * 110 / 105 - 1, 115 / 110 * 0.999 - 1, 0.0])
-
-
-def test_equal_weight_portfolio_keeps_cash_for_flat_tickers():
+def test_sleeves_drift_between_orders_and_cash_stays_for_flat_tickers():
     closes = pd.DataFrame({"A": [100, 100, 110, 121], "B": [50, 50, 40, 40]}, index=DAYS[:4])
-    signal = pd.DataFrame({"A": [1, 1, 1, 1.0], "B": [0, 0, 0, 0.0]}, index=DAYS[:4])
-    sim = simulate(closes, signal)
-    # half the equity in A from bar 1's close, half in cash
-    assert sim.returns.tolist() == pytest.approx([0.0, 0.05, 0.05])
+    orders = pd.DataFrame({"A": [np.nan, 1, np.nan, np.nan], "B": [np.nan, 0, np.nan, np.nan]}, index=DAYS[:4])
+    sim = simulate(closes, orders)
+    # half the equity in A from bar 1, held without rebalancing; B's half in cash
+    assert sim.returns.tolist() == pytest.approx([0.05, 1.105 / 1.05 - 1])
+    # buy-and-hold: each half bought at its ticker's first order, held
     assert sim.buy_and_hold["total_return"] == pytest.approx((121 / 100 + 40 / 50) / 2 - 1)
+
+
+def test_a_missing_price_is_carried_and_a_ticker_whose_data_ends_is_sold_at_its_last_price():
+    closes = pd.DataFrame({"A": [100, 100, np.nan, 121, 121], "B": [50, 50, 40, np.nan, np.nan]}, index=DAYS[:5])
+    orders = pd.DataFrame({"A": [np.nan, 1, 1, np.nan, np.nan], "B": [np.nan, 1, np.nan, np.nan, np.nan]},
+                          index=DAYS[:5])
+    sim = simulate(closes, orders)
+    # bar 2: A has no price (valued at 100; its order waits for none), B falls to 40;
+    # B's data ends at bar 2: sold there, its half then cash at 0.4
+    assert sim.equity.tolist() == pytest.approx([1.0, 0.9, 0.5 * 1.21 + 0.4, 0.5 * 1.21 + 0.4])
+    sold = sim.trades[sim.trades["ticker"] == "B"]
+    assert sold["time"].tolist() == [DAYS[1], DAYS[2]] and sold["value"].iloc[-1] == pytest.approx(-0.4)
+    # buy-and-hold values the same way: no jump when a price is missing
+    assert simulate(closes, orders).buy_and_hold_equity.tolist() == pytest.approx(sim.equity.tolist())
 
 
 def test_long_short_signals_threshold_and_volatility_sizing():
     forecasts = pd.DataFrame({"A": [0.02, -0.02, 0.001, np.nan]})
-    assert signals(forecasts, "long-only").A.tolist() == [1, 0, 1, 0]
-    assert signals(forecasts, "long-short", threshold=0.005).A.tolist() == [1, -1, 0, 0]
+    assert signals(forecasts, "long-only").A.tolist()[:3] == [1, 0, 1]
+    assert np.isnan(signals(forecasts, "long-only").A.iloc[3])  # no forecast: no order, not flat
+    assert signals(forecasts, "long-short", threshold=0.005).A.tolist()[:3] == [1, -1, 0]
     sized = signals(forecasts, "long-short", volatility=pd.DataFrame({"A": [0.04, 0.01, 0.01, 0.01]}), cap=0.8)
-    assert sized.A.tolist() == pytest.approx([0.5, -0.8, 0.1, 0])
+    assert sized.A.tolist()[:3] == pytest.approx([0.5, -0.8, 0.1])
 
 
-def test_periods_per_year_follow_the_frequency():
-    assert periods_per_year_of(pd.bdate_range("2020-01-01", periods=10)) == 252
-    assert periods_per_year_of(pd.date_range("2020-01-31", periods=10, freq="ME")) == 12
-    assert periods_per_year_of(pd.date_range("2020-01-05", periods=10, freq="W-SUN")) == 52
-    with pytest.raises(ValueError, match="periods_per_year"):
-        periods_per_year_of(pd.date_range("2020-01-01", periods=10, freq="h"))
+def test_annualization_follows_the_calendar_of_the_bars():
+    assert annualization(pd.bdate_range("2020-01-01", periods=10))[0] == 252
+    assert annualization(pd.date_range("2020-01-01", periods=30, freq="D"))[0] == 365  # weekends traded
+    assert annualization(pd.date_range("2020-01-31", periods=10, freq="ME"))[0] == 12
+    assert annualization(pd.date_range("2020-01-05", periods=10, freq="W-SUN"))[0] == 52
+    hours = pd.DatetimeIndex([d + pd.Timedelta(hours=h) for d in pd.bdate_range("2020-01-06", periods=5)
+                              for h in range(9, 16)])
+    assert annualization(hours)[0] == 7 * 252
+
+
+def test_a_year_of_ten_percent_on_calendar_days_has_a_cagr_of_ten_percent():
+    days = pd.date_range("2021-01-01", periods=366, freq="D")
+    closes = pd.DataFrame({"A": 100 * 1.1 ** (np.arange(366) / 365)}, index=days)
+    orders = pd.DataFrame({"A": [1.0] + [np.nan] * 365}, index=days)
+    stats = simulate(closes, orders).statistics
+    assert stats["periods_per_year"] == 365 and stats["cagr"] == pytest.approx(0.10, rel=1e-9)
 
 
 def test_statistics_agree_with_empyrical_on_a_real_ticker(data_dir):
@@ -108,8 +119,29 @@ def test_statistics_agree_with_empyrical_on_a_real_ticker(data_dir):
     assert stats["cagr"] == pytest.approx(empyrical.annual_return(returns), rel=1e-9)
     assert stats["volatility"] == pytest.approx(empyrical.annual_volatility(returns), rel=1e-9)
     assert stats["calmar"] == pytest.approx(empyrical.calmar_ratio(returns), rel=1e-9)
-    # a risk-free rate: empyrical takes it per period
-    rf = 0.02
+    rf = 0.02  # empyrical takes it per period
     per_bar = (1 + rf) ** (1 / 252) - 1
     with_rf = statistics(returns, held, pd.Series(0.0, index=returns.index), 252, risk_free=rf)
     assert with_rf["sharpe"] == pytest.approx(empyrical.sharpe_ratio(returns, risk_free=per_bar), rel=1e-9)
+
+
+@pytest.mark.parametrize("fill", ["next-close", "next-open"])
+@pytest.mark.parametrize("positions", ["long-only", "long-short"])
+@pytest.mark.parametrize("cost", [0.0, 0.001])
+def test_equity_agrees_with_vectorbt_on_real_tickers(data_dir, fill, positions, cost):
+    vbt = pytest.importorskip("vectorbt")
+    frames = {t: pd.read_csv(data_dir / "stocks" / "daily" / f"{t}.csv", index_col="Date", parse_dates=True)
+              for t in ("AAPL", "KO")}
+    # the fill prices: adjusted closes, or opens adjusted the same way (Open x Adj Close / Close)
+    prices = pd.DataFrame({t: f["Adj Close"] if fill == "next-close" else f["Open"] * f["Adj Close"] / f["Close"]
+                           for t, f in frames.items()})
+    rng = np.random.default_rng(7)
+    low = -1.0 if positions == "long-short" else 0.0
+    orders = pd.DataFrame(rng.choice([low, 0.5, 1.0], size=prices.shape), index=prices.index, columns=prices.columns)
+    orders.iloc[:20] = np.nan
+    orders = orders.where(rng.random(prices.shape) < 0.4)  # an order on about two bars in five
+    ours = simulate(prices, orders, cost=cost)
+    theirs = vbt.Portfolio.from_orders(prices, orders, size_type="targetpercent", fees=cost, init_cash=0.5,
+                                       direction="both", cash_sharing=False, freq="D").value().sum(axis=1)
+    assert len(ours.equity) > 1000
+    np.testing.assert_allclose(ours.equity.to_numpy(), theirs.loc[ours.equity.index].to_numpy(), rtol=0, atol=1e-8)
