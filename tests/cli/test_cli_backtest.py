@@ -33,14 +33,18 @@ def test_backtest_writes_forecasts_equity_trades_stats_and_config(tmp_path, caps
     code = main(["backtest", str(data), *FAST, "--start", "100", "--refit-every", "30", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     forecasts = pd.read_csv(out / "forecasts.csv", parse_dates=["origin", "timestamp"])
-    # rows of the 199 returns: origins 100..198, refits every 30 rows
-    assert len(forecasts) == 99 and forecasts["fold"].nunique() == 4
+    # rows of the 199 returns: origins 100..197 (the default horizon is 2: a next-close fill earns
+    # the forecast's step 2), refits every 30 rows
+    assert len(forecasts) == 2 * 98 and forecasts["fold"].nunique() == 4
     prices = pd.read_csv(data, index_col="Date", parse_dates=True)["Adj Close"]
     expected = np.log(prices / prices.shift(1)).loc[forecasts["timestamp"]].to_numpy()
     np.testing.assert_allclose(forecasts["actual"], expected, rtol=1e-12)
     stats = json.loads((out / "stats.json").read_text())
     assert {"strategy", "buy_and_hold", "skill", "folds"} <= set(stats)
-    assert stats["skill"][0]["origins"] == 99 and 0 <= stats["skill"][0]["dm_p"] <= 1
+    assert stats["skill"][0]["origins"] == 98 and 0 <= stats["skill"][0]["dm_p"] <= 1
+    assert stats["annualization"] == "252 bars a year: exchange sessions, no weekend bars"
+    # 100 training rows of returns less the look-back and horizon: the first fit has few windows, and says so
+    assert stats["warnings"] == ["fold 0 trained on 89 windows (fewer than 100): its forecasts are weakly fitted"]
     equity = pd.read_csv(out / "equity.csv", index_col="time", parse_dates=True)
     assert equity["strategy"].iloc[-1] == pytest.approx(1 + stats["strategy"]["total_return"])
     config = yaml.safe_load((out / "config.yaml").read_text())
@@ -56,9 +60,11 @@ def test_trades_fill_at_the_close_after_the_signal(tmp_path, capsys):
     trades = pd.read_csv(out / "trades.csv", parse_dates=["time"])
     days = pd.bdate_range("2020-01-01", periods=200)
     first = trades.iloc[0]
-    # the first trade is a buy one bar after the first origin whose forecast was positive
-    signal_bar = forecasts.index[forecasts["forecast"] > 0][0]
-    assert first["time"] == days[days.get_loc(signal_bar) + 1] and first["change"] == 1
+    # the first trade is a buy one bar after the first origin whose forecast of the held bar (its
+    # step 2: from the fill's close to the next) was positive
+    held = forecasts[forecasts["step"] == 2]
+    signal_bar = held.index[held["forecast"] > 0][0]
+    assert first["time"] == days[days.get_loc(signal_bar) + 1] and first["value"] > 0
 
 
 def test_next_open_needs_open_and_close_and_several_tickers_share_the_equity(tmp_path, capsys):
@@ -68,7 +74,9 @@ def test_next_open_needs_open_and_close_and_several_tickers_share_the_equity(tmp
                  "--positions", "long-short", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     trades = pd.read_csv(out / "trades.csv")
-    assert set(trades["ticker"]) == {"AAA", "BBB"} and trades["weight"].abs().max() == 0.5
+    # each ticker a sleeve of half the equity: its first fill takes that half (less the fee)
+    first = trades.groupby("ticker")["weight"].first().abs()
+    assert set(trades["ticker"]) == {"AAA", "BBB"} and first.tolist() == pytest.approx([0.5, 0.5], abs=1e-3)
     capsys.readouterr()
     bare = tmp_path / "bare.csv"
     pd.read_csv(prices_csv(tmp_path / "q.csv")).drop(columns=["Open"]).to_csv(bare, index=False)

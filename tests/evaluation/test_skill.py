@@ -53,8 +53,10 @@ def test_directional_accuracy_binomial_and_pesaran_timmermann_by_hand():
     # the last pair has a zero forecast and is left out: n = 5, 4 signs right
     result = directional_accuracy([1, -1, 2, -2, 3, 0], [2, -1, -3, -1, 1, 5])
     assert (result.accuracy, result.n) == (0.8, 5)
-    assert result.binomial_p == pytest.approx(6 / 32)  # P(X >= 4), X ~ Binomial(5, 1/2)
-    # py = 2/5 up actuals, px = 3/5 up forecasts: p* = 0.48, V(p) = 0.04992,
+    # py = 2/5 up actuals, px = 3/5 up forecasts: the base rate p* = 0.48, so the binomial test is
+    # P(X >= 4), X ~ Binomial(5, 0.48) = 5 * 0.48^4 * 0.52 + 0.48^5 (not a coin's 6/32)
+    assert result.binomial_p == pytest.approx(5 * 0.48 ** 4 * 0.52 + 0.48 ** 5)
+    # V(p) = 0.04992,
     # V(p*) = 0.00192 + 0.00192 + 0.009216 = 0.013056, PT = 0.32 / sqrt(0.036864) = 5/3
     assert result.pt_statistic == pytest.approx(5 / 3)
     assert result.pt_p == pytest.approx(0.0477903522728147)
