@@ -79,7 +79,9 @@ STUDIES = (
           "Walk-forward backtests on AAPL returns, ours beside Darts on the same work; the DenseNet-LSTM's refit "
           "cost; growth with tickers and origins. `python -m experiments.bench.backtest`.",
           lambda items: None, {"darts": "DLinear, ours beside Darts", "densenet": "DenseNet-LSTM refits",
-                               "growth": "Growth with tickers and origins (fit once, or refit every 63 rows)"}),
+                               "growth": "Growth with tickers (fit once, or refit every 63 rows)",
+                               "steps": "Fewer origins: every 1, 2 or 4 rows (the ridge, refit every 63 rows)",
+                               "parallel": "Folds in parallel against one process"}),
     Study("windows", "Window throughput",
           "Weather training windows (L=336, H=96, batch 256) through our DataModule against numpy's gather bound "
           "and a per-window pandas loop; peak memory of each alone. `python -m experiments.bench.windows`.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,14 +37,31 @@ def unique(values: Iterable[Any]) -> list[Any]:
 
 
 def plain(items: list[dict[str, Any]]) -> str:
-    """One row per record, one column per metric (in the order first seen); the dataset and the
-    budget get a column when the records differ in them."""
+    """One row per cell, one column per metric (in the order first seen); a cell run with several
+    seeds shows each number's mean ± sample std and its seed count. The dataset and the budget
+    get a column when the records differ in them."""
     keys = unique(key for item in items for key in item["metrics"])
     context = [field for field in ("dataset", "budget") if len(unique(item[field] for item in items)) > 1]
-    head = ["row", *context, *keys]
-    rows = [[item["row"], *(item[field] or "" for field in context), *(number(item["metrics"].get(key)) for key in keys)]
-            for item in items]
+    cells: dict[tuple, list[dict[str, Any]]] = {}
+    for number_, item in enumerate(items):  # seeds of one cell together; records without a seed alone
+        alone = () if item.get("seed") is not None else (number_,)
+        cells.setdefault((item["row"], *(item[field] for field in context), *alone), []).append(item)
+    seeded = any(len(group) > 1 for group in cells.values())
+    head = ["row", *context, *(["seeds"] if seeded else []), *keys]
+    width = 1 + len(context)
+    rows = [[*(part or "" for part in key[:width]), *([str(len(group))] if seeded else []),
+             *(summarized([item["metrics"].get(k) for item in group]) for k in keys)]
+            for key, group in cells.items()]
     return markdown(head, rows)
+
+
+def summarized(values: list[Any]) -> str:
+    """One value as it is; numbers of several seeds as mean ± sample std."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None]
+    if len(values) == 1 or len(numbers) != len(values):
+        return number(values[0])
+    mean, std = statistics.mean(numbers), statistics.stdev(numbers)
+    return f"{number(float(mean))} ± {number(float(std))}"
 
 
 def provenance(items: list[dict[str, Any]]) -> str:

@@ -11,6 +11,10 @@ time grows with tickers and origins.
 2. The DenseNet-LSTM (registry defaults, direct head, L=60, H=1) on AAPL, refit every 63 rows:
    wall time and the share spent in refits vs forecasting.
 3. Ridge and DLinear over 1, 10 and 40 tickers in one call; and 1 ticker with origins every 1, 2, 4 rows.
+4. Folds in parallel: the DenseNet-LSTM on five tickers, refit every 63 rows (12 folds), in one
+   process (torch's threads on every core), in ``--jobs`` processes (the cores shared out), and on
+   a local Dask cluster of as many workers; the speed-up against one process, and whether the
+   forecasts are identical.
 
 Writes records to the records' backtest_speed.jsonl (tables darts, densenet and growth).
 """
@@ -87,7 +91,8 @@ def darts_runs(values: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--parts", default="darts,densenet,tickers")
+    parser.add_argument("--parts", default="darts,densenet,tickers,parallel")
+    parser.add_argument("--jobs", type=int, default=2, help="processes and Dask workers of the parallel part")
     parser.add_argument("--tickers", default="1,10,40")
     records.add_records_option(parser)
     args = parser.parse_args(argv)
@@ -148,8 +153,29 @@ def main(argv: list[str] | None = None) -> None:
             clock = time.perf_counter()
             result = walk_forward(forecast.Forecaster(model="linear", lookback=60, horizon=1),
                                   aapl, start=START, step=step, refit_every=REFIT, val=0.0)
-            add("growth", "linear", {"origins": len(result.forecasts), f"refit every {REFIT} s": time.perf_counter() - clock},
+            add("steps", "linear", {"origins": len(result.forecasts), f"refit every {REFIT} s": time.perf_counter() - clock},
                 dataset="1 tickers", budget=f"step {step}")
+    if "parallel" in parts:
+        data = returns(["AAPL", "MSFT", "JPM", "XOM", "KO"])
+        model = forecast.Forecaster(model="densenet-lstm", lookback=60, horizon=2, head="direct", max_epochs=5,
+                                    accelerator="cpu")
+        runs = {}
+        plan = ((f"one process, {args.threads} threads", 1, None, args.threads), ("one process, 1 thread", 1, None, 1),
+                (f"{args.jobs} processes", args.jobs, None, args.threads),
+                (f"Dask, local cluster of {args.jobs}", args.jobs, "local", args.threads))
+        for label, jobs, scheduler, threads in plan:
+            torch.set_num_threads(threads)
+            clock = time.perf_counter()
+            result = walk_forward(model, data, start=START, refit_every=REFIT, jobs=jobs, scheduler=scheduler)
+            runs[label] = (time.perf_counter() - clock, result.forecasts)
+        torch.set_num_threads(args.threads)
+        alone = runs[plan[0][0]][0]
+        reference = runs["one process, 1 thread"][1]  # what each worker computes with: one thread
+        for label, (seconds, forecasts) in runs.items():
+            add("parallel", label, {"folds": 12, "wall s": seconds, "speed-up": alone / seconds,
+                                    "forecasts as one thread's": bool(forecasts.equals(reference)),
+                                    "largest forecast difference": float((forecasts["forecast"] - reference["forecast"]).abs().max())},
+                dataset="5 tickers", budget="DenseNet-LSTM, 5 epochs, refit every 63 rows")
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
     print(f"records: {records.save('backtest_speed', written, args.records)}")

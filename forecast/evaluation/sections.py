@@ -127,15 +127,18 @@ def trading_section(equity: pd.DataFrame, trades: pd.DataFrame, stats: dict, con
                     [[k.replace("_", " "), cell(strategy[k]), cell(hold[k])] for k in keys])
     curve = equity["strategy"]
     drawdown = curve / np.maximum(curve.cummax(), 1.0) - 1
-    returns = equity["strategy_return"]
+    returns = equity["strategy_return"].dropna()  # none on the first fill's bar: its cost is in the next
     monthly = (1 + returns).groupby([returns.index.year, returns.index.month]).prod() - 1
     heat = monthly.unstack()
     worst = [[cell(p), cell(t), cell(r), f"{d:.1%}", str(n)] for p, t, r, d, n in drawdown_episodes(curve, 5)]
     first_trades = trades.head(10)
-    text = (f"{config['positions']} on the sign of the forecast return, filled at the "
-            f"{config['execution'].replace('-', ' ')} after the signal's bar, "
-            f"{config['cost_bps']:g} bps a unit of turnover plus {config['slippage_bps']:g} bps "
-            f"slippage; {strategy['periods_per_year']} bars a year, risk-free rate 0, sample std (ddof 1).")
+    held = f"steps 2..{config['step'] + 1}" if config.get("step", 1) > 1 else "step 2"
+    text = (f"{config['positions']} on the sign of the forecast return of the held period ({held}: the "
+            f"position fills at the {config['execution'].replace('-', ' ')} after the forecast's bar and is "
+            f"held to the next fill), one sleeve of the equity per series; {config['cost_bps']:g} bps of the "
+            f"value traded plus {config['slippage_bps']:g} bps slippage; "
+            f"{stats.get('annualization', str(strategy['periods_per_year']) + ' bars a year')}, risk-free rate 0, "
+            "sample std (ddof 1). Buy-and-hold: the same sleeves bought at their first order, held.")
     tables = [summary,
               Table("The five worst drawdowns", ["peak", "trough", "recovery", "depth", "bars"], worst),
               Table("The first trades", list(first_trades.columns),

@@ -180,7 +180,9 @@ def _fill(prices: pd.DataFrame, orders: pd.DataFrame, cost: float) -> dict:
         invested[i] = shares * mark
         equity[i] = (cash + invested[i]).sum()
     weights = invested / equity[:, None]
-    frame = lambda values: pd.DataFrame(values, index=prices.index, columns=prices.columns)  # noqa: E731
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values, index=prices.index, columns=prices.columns)
     before = np.concatenate([[1.0], equity[:-1]])
     return {"traded": frame(traded), "weights": frame(weights),
             "held": frame(np.vstack([np.zeros((1, count)), weights[:-1]])),
