@@ -64,9 +64,12 @@ STUDIES = (
           "`python -m experiments.ltsf.tune --datasets etth1,weather --trials 30 --train-stride 8,64` writes "
           "experiments/configs/densenet-lstm.yaml.", ltsf_tables.search),
     Study("stocks", "Stocks: skill against the random walk",
-          "40 tickers, next-day log returns from the last 60, one model for all tickers, refit every 63 rows, "
-          "754 origins a ticker; per test, the tickers with p < 0.05, the chance of that many with no skill if "
-          "tickers were independent, and those surviving Benjamini-Hochberg. `python -m experiments.stocks.run`.",
+          "40 tickers, 2017-2019: log returns forecast two days ahead from the last 60, one model for all tickers, "
+          "refit every 63 rows, 753 origins a ticker. Skill: per test, the tickers with p < 0.05 (direction: the "
+          "next day, against the base rate), the chance of that many with no skill if tickers were independent, "
+          "and those surviving Benjamini-Hochberg. Trading: the equal-weight sleeves on the sign of the step-2 "
+          "forecast (the day a next-close fill holds), 5 bps of the value traded, beside buy-and-hold valued the "
+          "same way; neural models over 3 seeds. `python -m experiments.stocks.run --jobs 2`.",
           lambda items: None, {"skill": "Skill per ticker, counted over the 40", "trading": "Trading"}),
     Study("image", "DenseNet-BC against ResNet-18 on the digits",
           "scikit-learn's 1,797 8x8 digits, stratified 70/10/20, one budget for both. `python -m experiments.image.run`.",

@@ -61,6 +61,8 @@ def summarized(values: list[Any]) -> str:
     if len(values) == 1 or len(numbers) != len(values):
         return number(values[0])
     mean, std = statistics.mean(numbers), statistics.stdev(numbers)
+    if std <= 1e-6 * max(1.0, abs(mean)):  # the seeds agree: one value says it
+        return number(float(mean) if isinstance(mean, float) or mean != int(mean) else int(mean))
     return f"{number(float(mean))} ± {number(float(std))}"
 
 

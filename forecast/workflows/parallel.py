@@ -60,7 +60,7 @@ def _dask(jobs: int, scheduler: str) -> Iterator[Callable]:
             client.run(_start_worker, worker_threads(jobs))
         else:
             try:
-                client = stack.enter_context(Client(scheduler, timeout=10))
+                client = stack.enter_context(Client(scheduler, timeout=5))
             except OSError as error:
                 raise DataError(f"scheduler: cannot reach {scheduler} ({error})") from None
 

@@ -94,6 +94,11 @@ def test_next_open_needs_open_and_close_and_several_tickers_share_the_equity(tmp
     (["--target", "Volume"], "Volume"),
     (["--target", "Open,Close"], "one price column"),
     (["--cost-bps", "-1"], "--cost-bps"),
+    (["--horizon", "1"], "--horizon 2"),  # a next-close fill earns the forecast's step 2
+    (["--step", "5", "--horizon", "3"], "--horizon 6"),
+    (["--fill", "interpolate"], "from the past only"),
+    (["--jobs", "0"], "--jobs"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach tcp://127.0.0.1:9"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, flags, fragment):
     data = prices_csv(tmp_path / "p.csv")
@@ -112,3 +117,26 @@ def test_non_positive_prices_are_named(tmp_path, capsys):
     code = main(["backtest", str(data), *FAST, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "non-positive price 0" in err and "2020-06-17" in err
+
+
+def test_volatility_sizing_and_parallel_folds_from_the_command_line(tmp_path, capsys):
+    data = prices_csv(tmp_path / "p.csv", tickers=("AAA", "BBB"))
+    runs = {}
+    for name, flags in (("one", []), ("two", ["--jobs", "2"])):
+        out = tmp_path / name
+        assert main(["backtest", str(data), *FAST, "--start", "120", "--refit-every", "20", "--sizing", "vol",
+                     "--positions", "long-short", "--out", str(out)] + flags) == 0, capsys.readouterr().err
+        runs[name] = pd.read_csv(out / "forecasts.csv")
+        trades = pd.read_csv(out / "trades.csv")
+        # sized by forecast over volatility: fractions of a sleeve, never more than one
+        assert 0 < trades["weight"].abs().max() <= 0.5 + 1e-9 and trades["weight"].abs().min() < 0.25
+    pd.testing.assert_frame_equal(runs["one"], runs["two"])
+
+
+def test_a_skill_test_that_cannot_run_is_a_note_not_a_failure():
+    from forecast.evaluation.skill import random_walk_skill
+
+    frame = pd.DataFrame({"series": "x", "target": "r", "origin": [0, 1], "step": 1, "naive": 0.0,
+                          "actual": [0.01, -0.02], "forecast": [0.02, -0.01]})
+    row = random_walk_skill(frame, {"x": pd.DataFrame({"r": [0.01, 0.02, -0.01]})}, "zero").iloc[0]
+    assert np.isnan(row["dm_p"]) and "Diebold-Mariano" in row["note"] and row["direction"] == 1.0
