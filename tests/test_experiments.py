@@ -132,7 +132,7 @@ def test_stocks_study_records_skill_and_portfolios(tmp_path, data_dir):
 @pytest.mark.parametrize("study, args, row", [
     ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
     ("bench.train_speed", ["--windows", "256", "--peer", "none"], "inference, 2785 test windows"),
-    ("bench.backtest", ["--parts", "darts"], "(b) refit every 63 rows (12 fits), 754 origins"),
+    ("bench.backtest", ["--parts", "tickers", "--tickers", "1"], "dlinear"),
     ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
     ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),
 ])

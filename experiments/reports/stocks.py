@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     sys.exit(forecast(["backtest", f"stocks:{args.tickers}", "--model", "densenet-lstm", "--head", "direct",
-                       "--lookback", "60", "--horizon", "1", "--max-epochs", str(args.epochs), "--start", "504",
+                       "--lookback", "60", "--horizon", "2", "--max-epochs", str(args.epochs), "--start", "504",
                        "--refit-every", "63", "--positions", "long-short", "--report", "--out", args.out]))
 
 
