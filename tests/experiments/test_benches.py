@@ -1,0 +1,45 @@
+"""The image study and the benches: each records a row and renders it."""
+
+import numpy as np
+import pytest
+import torch
+
+from experiments import records
+from forecast.data import WindowDataset, WindowSpec
+from studies import rendered, run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("study, args, row", [
+    ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
+    ("bench.train_speed", ["--windows", "128", "--peer", "none", "--threads", "1"], "inference, 2785 test windows"),
+    ("bench.backtest", ["--parts", "tickers", "--tickers", "1", "--threads", "1"], "dlinear"),
+    ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
+    ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),
+])
+def test_bench_and_image_studies_record_a_row_each(tmp_path, data_dir, study, args, row):
+    done = run(study, *args, "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    name = {"image.run": "image", "bench.backtest": "backtest_speed"}.get(study, study.split(".")[-1])
+    written = records.load(name, tmp_path)
+    assert row in [r["row"] for r in written] and all(r["commit"] and r["machine"] for r in written)
+    assert f"| {row} |" in rendered(name, tmp_path)
+
+
+def test_training_flops_add_the_lstm_gates_to_the_counted_products():
+    from experiments.bench.train_speed import training_flops
+
+    class Tiny(torch.nn.Module):  # one LSTM (not counted by torch) and one linear map (counted)
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(3, 5, batch_first=True)
+            self.out = torch.nn.Linear(5 * 7, 2 * 3)
+
+        def forward(self, x, f):
+            return self.out(self.lstm(x)[0].flatten(1)).view(-1, 2, 3)
+
+    inputs = torch.randn(60, 3)
+    windows = WindowDataset(inputs, np.arange(7, 50), WindowSpec(7, 2), inputs)
+    gates = 2 * 7 * 4 * 5 * (3 + 5)  # per window, forward
+    linear = 2 * 35 * 6  # per window, forward; its backward counts twice that (input and weight)
+    assert training_flops(Tiny(), windows) == 3 * gates + 3 * linear

@@ -1,0 +1,88 @@
+"""LTSF table, ablations and the search: each runs on a tiny budget, writes its records, renders its section."""
+
+import numpy as np
+import pytest
+
+from experiments import records
+from studies import rendered, run
+
+
+@pytest.mark.slow
+def test_ltsf_table_writes_records_and_renders_its_verdicts(tmp_path, data_dir):
+    rows = ("naive,linear (closed-form ridge),RevIN ridge (the LSTM models' untrained start),"
+            "DenseNet-LSTM (RevIN and direct head)")
+    done = run("ltsf.run", "--datasets", "etth1,stock:GSPC_2000-2017", "--horizons", "96", "--seeds", "0,1",
+               "--epochs", "1", "--train-stride", "8", "--rows", rows, "--jobs", "2", "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = records.load("ltsf", tmp_path)
+    ridge = next(r for r in written if r["row"] == "linear (closed-form ridge)" and r["dataset"] == "etth1")
+    assert round(ridge["metrics"]["mse"], 4) == 0.3702 and round(ridge["metrics"]["val_mse"], 4) == 0.6516
+    assert ridge["seed"] is None and ridge["budget"] == "no training"
+    assert ridge["data_sha256"]["etth1"].startswith("f18de3ad269cef59") and "--jobs 2" in ridge["command"]
+    trained = [r for r in written if r["row"].startswith("DenseNet-LSTM") and r["table"] is None]
+    assert sorted(r["seed"] for r in trained if r["dataset"] == "etth1") == [0, 1]
+    assert {r["budget"] for r in trained} == {"every 8th training window, 1 epochs, patience 10"}
+    bars = {(r["dataset"], r["against"]) for r in written if r["table"] == "verdict"}
+    assert ("stock:GSPC_2000-2017", "naive") in bars and ("etth1", "RevIN ridge (the LSTM models' untrained start)") in bars
+    section = rendered("ltsf", tmp_path)
+    assert "| linear (closed-form ridge) | no training | 0.3702 |" in section and " ± " in section
+    assert "4528 rows, split 70/10/20 by rows, data sha256 459b019459a4e443" in section
+
+
+@pytest.mark.slow
+def test_a_rerun_of_one_cell_replaces_only_that_cell(tmp_path, data_dir):
+    def naive(horizons: str) -> None:
+        done = run("ltsf.run", "--datasets", "etth1", "--horizons", horizons, "--rows", "naive", "--records", str(tmp_path))
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    naive("96,192")
+    before = records.load("ltsf", tmp_path)
+    naive("192")
+    after = records.load("ltsf", tmp_path)
+    assert len(after) == len(before) == 2
+    changed = [a["horizon"] for a, b in zip(before, after) if a != b]
+    assert changed == [192] and after[1]["metrics"]["mse"] == before[1]["metrics"]["mse"]  # the same figure, the new run's provenance
+
+
+@pytest.mark.slow
+def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, data_dir):
+    done = run("ltsf.ablate", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
+               "--train-stride", "16", "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = records.load("ablation", tmp_path)
+    assert round(next(r for r in written if r["row"] == "ridge")["metrics"]["val_mse"], 4) == 0.6516
+    untrained = next(r for r in written if r["row"] == "untrained" and r["table"] is None)
+    assert untrained["metrics"]["kept_start"] is False and untrained["metrics"]["epochs"] == 0
+    against = {(r["row"], r["against"]) for r in written if r["table"] == "verdict"}
+    assert ("no-highway", "base") in against and ("base", "ridge") in against and ("base", "base") not in against
+    assert "| no-highway | no linear highway: the network alone |" in rendered("ablation", tmp_path)
+
+
+@pytest.mark.slow
+def test_search_records_every_trial_and_writes_the_config(tmp_path, data_dir):
+    pytest.importorskip("optuna")
+    out = tmp_path / "config.yaml"
+    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "16", "--out", str(out),
+               "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(ridge 0.6516); test windows never seen" in out.read_text()
+    written = records.load("tune", tmp_path)
+    assert [r["row"] for r in written] == ["closed-form ridge (the bar)", "trial 0", "trial 1"]
+    assert sum(r["metrics"].get("chosen", False) for r in written) == 1
+    assert "| trial 1 | etth1 " in rendered("tune", tmp_path)
+
+
+def test_verdict_against_a_trained_row_pairs_its_seeds():
+    from experiments.ltsf.protocol import encoder_only, verdict
+
+    rng = np.random.default_rng(0)
+    plain = [{"mse": rng.gamma(2.0, 0.2, 400) + offset} for offset in (0.0, 0.5, 1.0)]
+    encoder = [{"mse": 0.9 * run["mse"]} for run in plain]  # 10 % below its own seed of the plain row
+    assert verdict(encoder, plain, horizon=4).startswith("better (DM p <= ")
+    # against the plain row's first seed alone, the third seed is far worse: pairing is what decides
+    assert verdict(encoder, plain[:1], horizon=4).startswith("level (gap +")
+    assert verdict(plain, plain, horizon=4).startswith("level (the same forecasts in every seed")
+    assert encoder_only("DenseNet-LSTM (RevIN and direct head)") and encoder_only("ResNet1D-LSTM")
+    assert not any(encoder_only(row) for row in ("LSTM", "DenseNet-LSTM (channel-independent)",
+                                                 "DenseNet-LSTM (configs/densenet-lstm.yaml)",
+                                                 "RevIN ridge (the LSTM models' untrained start)"))
