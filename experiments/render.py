@@ -36,7 +36,7 @@ class Study:
     name: str  # its records file, records/<name>.jsonl, and its verdict, verdicts/<name>.md
     title: str
     what: str
-    table: Callable[[list[dict[str, Any]]], str]
+    table: Callable[[list[dict[str, Any]]], str] | None = None  # its own table; else one row per cell
     parts: dict[str, str] | None = None  # the titles of its tables, when it has several
 
 
@@ -70,35 +70,33 @@ STUDIES = (
           "and those surviving Benjamini-Hochberg. Trading: the equal-weight sleeves on the sign of the step-2 "
           "forecast (the day a next-close fill holds), 5 bps of the value traded, beside buy-and-hold valued the "
           "same way; neural models over 3 seeds. `python -m experiments.stocks.run --jobs 2`.",
-          lambda items: None, {"skill": "Skill per ticker, counted over the 40", "trading": "Trading"}),
+          None, {"skill": "Skill per ticker, counted over the 40", "trading": "Trading"}),
     Study("image", "DenseNet-BC against ResNet-18 on the digits",
-          "scikit-learn's 1,797 8x8 digits, stratified 70/10/20, one budget for both. `python -m experiments.image.run`.",
-          lambda items: None),
+          "scikit-learn's 1,797 8x8 digits, stratified 70/10/20, one budget for both. `python -m experiments.image.run`."),
     Study("train_speed", "Training speed",
           "The YAML DenseNet-LSTM's training and inference against a plain fp32 PyTorch loop in the same process "
           "(ratio > 1: faster), and beside neuralforecast. `python -m experiments.bench.train_speed --datasets etth1,weather`.",
-          lambda items: None, {"speed": "Against the plain loop", "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
+          None, {"speed": "Against the plain loop", "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
     Study("backtest_speed", "Backtest speed",
           "Walk-forward backtests on AAPL returns, ours beside Darts on the same work; the DenseNet-LSTM's refit "
           "cost; growth with tickers and origins. `python -m experiments.bench.backtest`.",
-          lambda items: None, {"darts": "DLinear, ours beside Darts", "densenet": "DenseNet-LSTM refits",
+          None, {"darts": "DLinear, ours beside Darts", "densenet": "DenseNet-LSTM refits",
                                "growth": "Growth with tickers (fit once, or refit every 63 rows)",
                                "steps": "Fewer origins: every 1, 2 or 4 rows (the ridge, refit every 63 rows)",
                                "parallel": "Folds in parallel against one process"}),
     Study("windows", "Window throughput",
           "Weather training windows (L=336, H=96, batch 256) through our DataModule against numpy's gather bound "
-          "and a per-window pandas loop; peak memory of each alone. `python -m experiments.bench.windows`.",
-          lambda items: None),
+          "and a per-window pandas loop; peak memory of each alone. `python -m experiments.bench.windows`."),
     Study("densenet", "DenseNet-121 training step",
           "Ours against torchvision in the same process, batch 32 at 224x224, SGD step included; memory-efficient "
           "mode against the standard one. `python -m experiments.bench.densenet --device cpu|cuda [--compile]`.",
-          lambda items: None, {"speed": "Images per second", "memory": "Peak activation memory of one step"}),
+          None, {"speed": "Images per second", "memory": "Peak activation memory of one step"}),
 )
 
 
 def section(study: Study, items: list[dict[str, Any]]) -> str:
     verdict = VERDICTS / f"{study.name}.md"
-    table = study.table(items) or by_table(study, items)
+    table = study.table(items) if study.table else by_table(study, items)
     return "\n\n".join([f"## {study.title}", study.what, table, provenance(items), commands(items),
                         verdict.read_text().strip() if verdict.is_file() else "(no verdict written yet)"])
 
