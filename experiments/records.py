@@ -70,11 +70,10 @@ def command_line() -> str:
 
 def provenance(accelerator: str = "auto", **data: str | os.PathLike) -> dict[str, Any]:
     """The fields every record of one run shares: how to rerun it, and on what it ran."""
-    import torch
+    from forecast.workflows.runs import versions
 
-    return {"command": command_line(), "commit": commit(), "machine": machine(),
-            "device": device(accelerator), "python": platform.python_version(),
-            "torch": torch.__version__, "data_sha256": {name: sha256(path) for name, path in data.items()}}
+    return {"command": command_line(), "commit": commit(), "machine": machine(), "device": device(accelerator),
+            **versions(), "data_sha256": {name: sha256(path) for name, path in data.items()}}
 
 
 def record(study: str, row: str, metrics: dict[str, Any], *, table: str | None = None,

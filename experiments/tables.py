@@ -43,8 +43,8 @@ def plain(items: list[dict[str, Any]]) -> str:
     keys = unique(key for item in items for key in item["metrics"])
     context = [field for field in ("dataset", "budget") if len(unique(item[field] for item in items)) > 1]
     cells: dict[tuple, list[dict[str, Any]]] = {}
-    for number_, item in enumerate(items):  # seeds of one cell together; records without a seed alone
-        alone = () if item.get("seed") is not None else (number_,)
+    for position, item in enumerate(items):  # seeds of one cell together; records without a seed alone
+        alone = () if item.get("seed") is not None else (position,)
         cells.setdefault((item["row"], *(item[field] for field in context), *alone), []).append(item)
     seeded = any(len(group) > 1 for group in cells.values())
     head = ["row", *context, *(["seeds"] if seeded else []), *keys]

@@ -35,10 +35,7 @@ from forecast.data.returns import to_returns
 from forecast.workflows.walkforward import walk_forward
 
 from experiments import records
-
-TICKERS = ("AAPL ABT AMT AMZN BA BAC C CAT CSCO CVX DIS DUK GE GOOGL GS HD IBM INTC JNJ JPM KO MA "
-           "MCD MMM MRK MSFT NEE NKE NVDA ORCL PEP PFE SPG T UNH V VZ WFC WMT XOM").split()
-START, REFIT = 504, 63
+from experiments.stocks.run import REFIT, START, TICKERS
 
 
 def returns(tickers) -> forecast.data.SeriesData:
