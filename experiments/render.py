@@ -77,6 +77,10 @@ STUDIES = (
           "The YAML DenseNet-LSTM's training and inference against a plain fp32 PyTorch loop in the same process "
           "(ratio > 1: faster), and beside neuralforecast. `python -m experiments.bench.train_speed --datasets etth1,weather`.",
           None, {"speed": "Against the plain loop", "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
+    Study("contention", "Two fits side by side",
+          "A DenseNet-LSTM fit (ETTh1's first 6,000 rows, the defaults, 2 epochs) alone, then two started together in "
+          "processes of their own, with the cores shared between fits (the default) and blind to each other (before; "
+          "stopped at 6 times the time alone). `python -m experiments.bench.contention`."),
     Study("backtest_speed", "Backtest speed",
           "Walk-forward backtests on AAPL returns, ours beside Darts on the same work; the DenseNet-LSTM's refit "
           "cost; growth with tickers and origins. `python -m experiments.bench.backtest`.",

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from forecast.data.datamodule import SeriesDataModule
+from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
 from forecast.training.scope import quiet, restored_torch_flags
 from forecast.training.trainer import make_trainer
@@ -85,9 +86,11 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                                 "without early stopping or checkpoint selection"]
     hardware = {"accelerator": accelerator, "devices": devices, "strategy": strategy,
                 "precision": precision, "deterministic": deterministic}
-    with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch:
+    share = CoreShare()  # the cores are shared with the other fits running on this machine
+    with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch, share.sharing():
         trainer = make_trainer(max_epochs=max_epochs, patience=patience, validation=has_val,
-                               log_dir=log_dir or scratch, logger=logger, progress=progress, **hardware)
+                               log_dir=log_dir or scratch, logger=logger, progress=progress,
+                               callbacks=[share], **hardware)
         # the untrained network (for the LSTM models, the ridge start) is a candidate too: a run
         # that never beats it on validation returns it rather than a worse trained one; scored by
         # a Trainer of its own, without the run's loggers and callbacks

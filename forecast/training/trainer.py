@@ -34,16 +34,16 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
                  log_dir: str | Path | None = "runs", logger: str = "csv", progress: bool = True,
                  gradient_clip: float | None = 1.0, checkpoints: bool = True,
                  validation: bool = True, deterministic: bool | None = None,
-                 **trainer_options) -> L.Trainer:
+                 callbacks: list[L.Callback] | None = None, **trainer_options) -> L.Trainer:
     """A Trainer with early stopping and best-checkpointing on ``val_loss`` (when there is
     ``validation``), the last epoch's full checkpoint (``last.ckpt``, to resume from), a CSV (or
     TensorBoard) logger under ``log_dir``, gradient clipping, and bf16 on capable GPUs;
-    ``progress`` prints one line per epoch on stderr.
+    ``progress`` prints one line per epoch on stderr; ``callbacks`` are added to these.
 
     Distributed samplers come from :class:`~forecast.data.SeriesDataModule` (no padding, so
     every validation window counts once), hence ``use_distributed_sampler=False``.
     """
-    callbacks: list[L.Callback] = [EpochLines()] if progress else []
+    callbacks = [*(callbacks or []), *([EpochLines()] if progress else [])]
     if patience is not None and validation:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     if checkpoints and log_dir is not None:
