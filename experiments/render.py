@@ -75,8 +75,12 @@ STUDIES = (
           "scikit-learn's 1,797 8x8 digits, stratified 70/10/20, one budget for both. `python -m experiments.image.run`."),
     Study("train_speed", "Training speed",
           "The YAML DenseNet-LSTM's training and inference against a plain fp32 PyTorch loop in the same process "
-          "(ratio > 1: faster), and beside neuralforecast. `python -m experiments.bench.train_speed --datasets etth1,weather`.",
-          None, {"speed": "Against the plain loop", "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
+          "(ratio > 1: faster), in fp32, bf16 and compiled, with the epoch's time by part and the achieved GFLOP/s "
+          "against the machine's measured peak; and beside neuralforecast. "
+          "`python -m experiments.bench.train_speed --datasets etth1,weather`.",
+          None, {"peak": "The machine's peak", "speed": "Training against the plain loop",
+                 "profile": "Where one epoch of ours goes (seconds)", "inference": "Inference against the plain loop",
+                 "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
     Study("contention", "Two fits side by side",
           "A DenseNet-LSTM fit (ETTh1's first 6,000 rows, the defaults, 2 epochs) alone, then two started together in "
           "processes of their own, with the cores shared between fits (the default) and blind to each other (before; "

@@ -1,27 +1,31 @@
 """Training and inference speed of DenseNet-LSTM (experiments/configs/densenet-lstm.yaml) in
 windows per second, against a plain fp32 eager PyTorch loop over the same network and windows in
-the same process (the ratio shows what our training recipe and batched inference cost or save),
-and the FLOPs of a training window with the rate ours achieves. With ``--device cuda`` ours trains
-in bf16-mixed with the windows kept on the GPU, a bare loop under ``torch.compile`` and bf16 is
-timed beside it, and the achieved TFLOP/s is set against the card's bf16 peak.
+the same run: the plain loop in bf16 autocast and under ``torch.compile`` (its compile time
+counted apart), ours (``train_network``: one epoch and its validation pass) in fp32 and
+bf16-mixed, with the epoch's time by part (data, forward, backward, optimizer, validation,
+checkpointing, hooks and logging) from Lightning's profiler. Achieved GFLOP/s are set against
+the machine's own peak, a large matrix product in fp32 and in bf16 measured in the same run, and
+the processor is named (and its bf16 units). Inference: the plain loop in fp32 and bf16 and ours.
 Then, beside a peer library: neuralforecast's DLinear (the ``bench`` extra) and our DLinear and
 DenseNet-LSTM, each trained for ``--peer-epochs`` passes over the same training windows of the
 first dataset (H=96, no early stopping) and scored on every test window, in the same process.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.train_speed \
         [--datasets etth1,weather] [--threads 2] [--windows 4096] [--device cpu|cuda] \
-        [--peer neuralforecast|none] [--peer-epochs 10]
+        [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10]
 
-Writes records to the records' train_speed.jsonl (tables speed and peer).
+Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.metadata
 import importlib.util
 import logging
 import math
+import platform
 import time
 import warnings
 
@@ -48,7 +52,7 @@ def setup(name: str, windows: int, device: str):
                         **yaml.safe_load(CONFIG.read_text())})
     data = load_dataset(name)
     module = SeriesDataModule(data, WindowSpec(336, 96), ltsf_split(data, name), batch_size=128,
-                              eval_batch_size=1024, channel_independent=settings["channel_independent"])
+                              eval_batch_size=256, channel_independent=settings["channel_independent"])
     module.setup("fit")
     train = module.datasets["train"]
     train.origins = train.origins[:windows]
@@ -58,24 +62,53 @@ def setup(name: str, windows: int, device: str):
     return module, network, settings
 
 
-def plain_epoch(network, dataset, device: str, compiled: bool = False) -> float:
-    """Seconds for one epoch of a bare loop: AdamW, MSE, fp32, no framework. ``compiled``: the
-    network under ``torch.compile`` with bf16 autocast, timing the second epoch (the first compiles)."""
+def plain_epochs(network, dataset, device: str, bf16: bool = False, compiled: bool = False,
+                 epochs: int = 1) -> list[float]:
+    """Seconds of each of ``epochs`` epochs of a bare loop: AdamW, MSE, no framework; ``bf16``
+    under bf16 autocast, ``compiled`` the network under ``torch.compile`` (the first epoch
+    compiles)."""
     network = network.to(device).train()
     step = torch.compile(network) if compiled else network
     optimizer = torch.optim.AdamW(network.parameters(), lr=1e-4)
-    for epoch in range(2 if compiled else 1):
+    seconds = []
+    for epoch in range(epochs):
         start = time.perf_counter()
         for batch in dataset.loader(128, shuffle=True, seed=epoch):
             x, f, y = (batch[k].to(device) for k in ("x", "f", "y"))
-            with torch.autocast(device, torch.bfloat16, enabled=compiled):
+            with torch.autocast(device, torch.bfloat16, enabled=bf16):
                 loss = torch.nn.functional.mse_loss(step(x, f).float(), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         if device == "cuda":
             torch.cuda.synchronize()
-    return time.perf_counter() - start
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def matmul_peak(dtype: torch.dtype, device: str) -> float:
+    """The machine's own peak in GFLOP/s: the best of five large square matrix products."""
+    n = 8192 if device == "cuda" else 2048
+    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    best = math.inf
+    for _ in range(6):  # the first warms up
+        start = time.perf_counter()
+        a @ b
+        if device == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9
+
+
+def cpu_model() -> str:
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    units = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
+    return f"{names[0] if names else platform.machine()}, {len(names)} cores, bf16 units: {', '.join(units) or 'none'}"
 
 
 def training_flops(network, dataset) -> float:
@@ -105,19 +138,10 @@ def training_flops(network, dataset) -> float:
     return (counter.get_total_flops() + 3 * lstm) / 16
 
 
-# dense bf16 tensor-core peaks (vendor data sheets), TFLOP/s
-BF16_PEAK = {"H100 80GB HBM3": 989, "H100 PCIe": 756, "H100 NVL": 835, "H200": 989, "A100": 312}
-
-
-def bf16_peak() -> float | None:
-    name = torch.cuda.get_device_name()
-    return next((peak for key, peak in BF16_PEAK.items() if key in name), None)
-
-
-def plain_inference(network, dataset, device: str) -> float:
+def plain_inference(network, dataset, device: str, bf16: bool = False) -> float:
     network = network.to(device).eval()
     start = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast(device, torch.bfloat16, enabled=bf16):
         for batch in dataset.loader(256):
             network(batch["x"].to(device), batch["f"].to(device))
     if device == "cuda":
@@ -186,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--windows", type=int, default=4096, help="training windows per epoch")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", default="yes", choices=("yes", "no"), help="time the compiled loops")
     parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
     parser.add_argument("--peer-epochs", type=int, default=10)
     records.add_records_option(parser)
@@ -193,42 +218,59 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     wall = time.perf_counter()
     names = args.datasets.split(",")
-    facts = {**records.provenance(args.device, **{n: dataset_path(n) for n in names}), "threads": args.threads}
+    processor = torch.cuda.get_device_name() if args.device == "cuda" else cpu_model()
+    facts = {**records.provenance(args.device, **{n: dataset_path(n) for n in names}), "threads": args.threads,
+             "processor": processor}
     budget = f"{args.threads} threads, {args.device}"
-    written = []
+    peaks = {"fp32": matmul_peak(torch.float32, args.device), "bf16": matmul_peak(torch.bfloat16, args.device)}
+    written = [records.record(study="train_speed", table="peak", row=f"{kind} matrix product", budget=budget,
+                              metrics={"GFLOP/s": peak}, **facts) for kind, peak in peaks.items()]
+    print(f"{processor}: peak {peaks['fp32']:.0f} GFLOP/s fp32, {peaks['bf16']:.0f} bf16", flush=True)
+    accelerator = "gpu" if args.device == "cuda" else "cpu"
     for name in names:
-        module, network, settings = setup(name, args.windows, args.device)
+        module, fresh, settings = setup(name, args.windows, args.device)
         train, test = module.datasets["train"], module.datasets["test"]
-        plain = plain_epoch(network, train, args.device)
-        start = time.perf_counter()
-        train_network(network, module, lr=1e-4, max_epochs=1, patience=None,
-                      accelerator="gpu" if args.device == "cuda" else "cpu")
-        ours = time.perf_counter() - start
         # a window holds every channel; channel-independent training makes each channel a sample
         windows, samples = len(train.origins), len(train)
-        flops = training_flops(network, train) * samples / windows
-        peak = bf16_peak() if args.device == "cuda" else None
-        how = "; bf16-mixed, windows on the GPU" if args.device == "cuda" else ""
+        flops = training_flops(copy.deepcopy(fresh), train) * samples / windows
         speed = dict(study="train_speed", table="speed", dataset=name, budget=budget, **facts)
-        written.append(records.record(
-            row=f"training, one epoch of {windows} windows ({samples} samples; ours: Lightning, with its validation pass{how})",
-            metrics={"ours windows/s": windows / ours, "plain fp32 loop windows/s": windows / plain,
-                     "ratio": plain / ours, "MFLOP per window": flops / 1e6, "ours GFLOP/s": flops * windows / ours / 1e9,
-                     "share of bf16 peak": flops * windows / ours / 1e12 / peak if peak else None}, **speed))
-        if args.device == "cuda":
-            compiled = plain_epoch(network, train, args.device, compiled=True)
+
+        def row(label: str, seconds: float, reference: float, **extra) -> dict:
+            achieved = flops * windows / seconds / 1e9
+            return records.record(row=label, metrics={
+                "windows/s": windows / seconds, "times the plain fp32 loop": reference / seconds,
+                "GFLOP/s": achieved, "share of the fp32 peak": achieved / peaks["fp32"],
+                "share of the bf16 peak": achieved / peaks["bf16"], **extra}, **speed)
+
+        plain = plain_epochs(copy.deepcopy(fresh), train, args.device)[0]
+        written.append(row("plain loop, fp32 (the reference)", plain, plain))
+        written.append(row("plain loop, bf16 autocast", plain_epochs(copy.deepcopy(fresh), train, args.device,
+                                                                     bf16=True)[0], plain))
+        for bf16 in ((False, True) if args.compile == "yes" else ()):
+            first, second = plain_epochs(copy.deepcopy(fresh), train, args.device, bf16, compiled=True, epochs=2)
+            written.append(row(f"plain loop, torch.compile, {'bf16 autocast' if bf16 else 'fp32'} (second epoch)",
+                               second, plain, **{"compile s (first epoch minus second)": first - second}))
+        for precision in ("32-true", "bf16-mixed"):
+            start = time.perf_counter()
+            trained = train_network(copy.deepcopy(fresh), module, lr=1e-4, max_epochs=1, patience=None,
+                                    accelerator=accelerator, precision=precision, profile=True)
+            scoring = trained.profile.pop("scoring the untrained network")
+            epoch = time.perf_counter() - start - scoring
+            written.append(row(f"ours, {precision}: one epoch and its validation pass", epoch, plain))
             written.append(records.record(
-                row="training, bare loop under torch.compile and bf16 autocast (second epoch)",
-                metrics={"ours windows/s": windows / compiled, "plain fp32 loop windows/s": windows / plain,
-                         "ratio": plain / compiled}, **speed))
+                study="train_speed", table="profile", dataset=name, budget=budget,
+                row=f"ours, {precision}", metrics={**{f"{part} s": seconds for part, seconds in trained.profile.items()},
+                                                   "before the epochs: scoring the untrained network s": scoring}, **facts))
+            print(written[-2]["row"], {k: round(v, 3) for k, v in written[-2]["metrics"].items()}, flush=True)
+            print(written[-1]["row"], {k: round(v, 2) for k, v in written[-1]["metrics"].items()}, flush=True)
+        network = copy.deepcopy(fresh)
+        inference = dict(study="train_speed", table="inference", dataset=name, budget=budget, **facts)
         plain = plain_inference(network, test, args.device)
-        start = time.perf_counter()
-        forecast_windows(network, test, module.target_scaler)
-        ours = time.perf_counter() - start
-        written.append(records.record(
-            row=f"inference, {len(test.origins)} test windows",
-            metrics={"ours windows/s": len(test.origins) / ours, "plain fp32 loop windows/s": len(test.origins) / plain,
-                     "ratio": plain / ours}, **speed))
+        for label, seconds in (("plain loop, fp32 (the reference)", plain),
+                               ("plain loop, bf16 autocast", plain_inference(network, test, args.device, bf16=True)),
+                               ("ours (forecast_windows)", _timed(forecast_windows, network, test, module.target_scaler))):
+            written.append(records.record(row=f"{label}, {len(test.origins)} test windows", metrics={
+                "windows/s": len(test.origins) / seconds, "times the plain fp32 loop": plain / seconds}, **inference))
         print(written[-1]["row"], written[-1]["metrics"], flush=True)
     if args.peer == "neuralforecast" and importlib.util.find_spec("neuralforecast") is None:
         print("neuralforecast is not installed (pip install -e '.[bench]'): no peer records")
@@ -239,7 +281,15 @@ def main(argv: list[str] | None = None) -> None:
                     for label, metrics in beside_neuralforecast(names[0], args.peer_epochs, args.device)]
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
-    print(f"records: {records.save('train_speed', written, args.records)}")
+    rerun = {"peak", "speed", "profile", "inference"}  # earlier rows of these tables, under other names, go
+    print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] in rerun)}")
+
+
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
 
 if __name__ == "__main__":
     main()

@@ -5,17 +5,20 @@ from __future__ import annotations
 import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
 import pandas as pd
 import torch
+from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 
 from forecast.data.datamodule import SeriesDataModule
 from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
+from forecast.training.profile import epoch_phases
 from forecast.training.scope import quiet, restored_torch_flags
 from forecast.training.trainer import make_trainer
 
@@ -32,6 +35,7 @@ class Trained:
     network: nn.Module
     metrics: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    profile: dict[str, float] | None = None  # seconds by part of the fit, when asked for
 
 
 def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
@@ -65,7 +69,7 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
                   logger: str = "csv", progress: bool = False, verbose: bool = False,
-                  resume_from: str | None = None) -> Trained:
+                  resume_from: str | None = None, profile: bool = False) -> Trained:
     """Train ``network`` on ``data``'s training windows with a Lightning Trainer, which is handed
     the DataModule itself (so DDP shards it). Early stopping and checkpoint selection watch the
     validation loss, and the untrained network is scored first: when no epoch beats it, it is
@@ -74,7 +78,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     ``logger``'s files ("csv", or "tensorboard": losses, learning rate, validation metrics and a
     forecast figure per epoch);
     ``resume_from`` such a file continues that run where it stopped. Lightning's output and its
-    process-wide switches stay inside this call.
+    process-wide switches stay inside this call. ``profile`` returns the seconds spent by part
+    (:func:`~forecast.training.profile.epoch_phases`, and the untrained network's scoring).
     """
     data.setup("fit")
     target = data.target_scaler
@@ -87,15 +92,19 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     hardware = {"accelerator": accelerator, "devices": devices, "strategy": strategy,
                 "precision": precision, "deterministic": deterministic}
     share = CoreShare()  # the cores are shared with the other fits running on this machine
+    profiler = SimpleProfiler() if profile else None
     with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch, share.sharing():
         trainer = make_trainer(max_epochs=max_epochs, patience=patience, validation=has_val,
                                log_dir=log_dir or scratch, logger=logger, progress=progress,
-                               callbacks=[share], **hardware)
+                               callbacks=[share], profiler=profiler, num_sanity_val_steps=0, **hardware)
+        started = time.perf_counter()
         # the untrained network (for the LSTM models, the ridge start) is a candidate too: a run
         # that never beats it on validation returns it rather than a worse trained one; scored by
-        # a Trainer of its own, without the run's loggers and callbacks
+        # a Trainer of its own, without the run's loggers and callbacks (and it replaces the
+        # run's sanity check of two validation batches)
         start = (_start(make_trainer(log_dir=None, progress=False, **hardware), module, data,
                         log_dir or scratch, resume_from) if has_val and max_epochs else None)
+        scoring_start = time.perf_counter() - started
         history = _history(log_dir) if resume_from and log_dir else None
         try:
             _fit(trainer, module, data, resume_from)
@@ -115,7 +124,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
         metrics["epochs"] = trainer.current_epoch
     if trainer.current_epoch < max_epochs and has_val:
         notes.append(f"early stopping after {trainer.current_epoch} epochs")
-    return Trained(module.model.cpu().eval(), metrics, notes)
+    phases = {"scoring the untrained network": scoring_start, **epoch_phases(profiler)} if profile else None
+    return Trained(module.model.cpu().eval(), metrics, notes, phases)
 
 
 def _start(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule, log_dir: str,
