@@ -11,7 +11,7 @@ DenseNet-LSTM, each trained for ``--peer-epochs`` passes over the same training 
 first dataset (H=96, no early stopping) and scored on every test window, in the same process.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.train_speed \
-        [--datasets etth1,weather] [--threads 2] [--windows 4096] [--device cpu|cuda] \
+        [--datasets etth1,weather] [--threads 2] [--windows 4096] [--eval-windows N] [--device cpu|cuda] \
         [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10]
 
 Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer).
@@ -45,9 +45,10 @@ from experiments import records
 from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
 
 
-def setup(name: str, windows: int, device: str):
-    """The DataModule (training windows cut to the first ``windows``) and a fresh network, both as
-    the YAML configures them (channel-independent: each channel of a window is one sample)."""
+def setup(name: str, windows: int, device: str, eval_windows: int | None = None):
+    """The DataModule (training windows cut to the first ``windows``, validation and test windows
+    to the first ``eval_windows``) and a fresh network, both as the YAML configures them
+    (channel-independent: each channel of a window is one sample)."""
     settings = resolve({**defaults(), "target": None, "lookback": 336, "horizon": 96,
                         **yaml.safe_load(CONFIG.read_text())})
     data = load_dataset(name)
@@ -56,6 +57,8 @@ def setup(name: str, windows: int, device: str):
     module.setup("fit")
     train = module.datasets["train"]
     train.origins = train.origins[:windows]
+    for part in ("val", "test"):
+        module.datasets[part].origins = module.datasets[part].origins[:eval_windows]
     per_sample = 1 if module.channel_independent else len(module.input_columns)
     network = build_model("densenet-lstm", settings, per_sample,
                           1 if module.channel_independent else len(module.target), train.future.shape[1])
@@ -209,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", default="etth1")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--windows", type=int, default=4096, help="training windows per epoch")
+    parser.add_argument("--eval-windows", type=int, default=None, help="validation and test windows (default: all)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--compile", default="yes", choices=("yes", "no"), help="time the compiled loops")
     parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
@@ -228,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{processor}: peak {peaks['fp32']:.0f} GFLOP/s fp32, {peaks['bf16']:.0f} bf16", flush=True)
     accelerator = "gpu" if args.device == "cuda" else "cpu"
     for name in names:
-        module, fresh, settings = setup(name, args.windows, args.device)
+        module, fresh, settings = setup(name, args.windows, args.device, args.eval_windows)
         train, test = module.datasets["train"], module.datasets["test"]
         # a window holds every channel; channel-independent training makes each channel a sample
         windows, samples = len(train.origins), len(train)

@@ -12,7 +12,8 @@ from studies import rendered, run
 @pytest.mark.slow
 @pytest.mark.parametrize("study, args, row", [
     ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
-    ("bench.train_speed", ["--windows", "128", "--peer", "none", "--threads", "1"], "inference, 2785 test windows"),
+    ("bench.train_speed", ["--windows", "128", "--eval-windows", "128", "--compile", "no", "--peer", "none", "--threads", "1"],
+     "ours, bf16-mixed: one epoch and its validation pass"),
     ("bench.backtest", ["--parts", "tickers", "--tickers", "1", "--threads", "1"], "dlinear"),
     ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
     ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),

@@ -12,7 +12,7 @@ def test_ltsf_table_writes_records_and_renders_its_verdicts(tmp_path, data_dir):
     rows = ("naive,linear (closed-form ridge),RevIN ridge (the LSTM models' untrained start),"
             "DenseNet-LSTM (RevIN and direct head)")
     done = run("ltsf.run", "--datasets", "etth1,stock:GSPC_2000-2017", "--horizons", "96", "--seeds", "0,1",
-               "--epochs", "1", "--train-stride", "8", "--rows", rows, "--jobs", "2", "--records", str(tmp_path))
+               "--epochs", "1", "--train-stride", "32", "--rows", rows, "--jobs", "2", "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     written = records.load("ltsf", tmp_path)
     ridge = next(r for r in written if r["row"] == "linear (closed-form ridge)" and r["dataset"] == "etth1")
@@ -21,7 +21,7 @@ def test_ltsf_table_writes_records_and_renders_its_verdicts(tmp_path, data_dir):
     assert ridge["data_sha256"]["etth1"].startswith("f18de3ad269cef59") and "--jobs 2" in ridge["command"]
     trained = [r for r in written if r["row"].startswith("DenseNet-LSTM") and r["table"] is None]
     assert sorted(r["seed"] for r in trained if r["dataset"] == "etth1") == [0, 1]
-    assert {r["budget"] for r in trained} == {"every 8th training window, 1 epochs, patience 10"}
+    assert {r["budget"] for r in trained} == {"every 32nd training window, 1 epochs, patience 10"}
     bars = {(r["dataset"], r["against"]) for r in written if r["table"] == "verdict"}
     assert ("stock:GSPC_2000-2017", "naive") in bars and ("etth1", "RevIN ridge (the LSTM models' untrained start)") in bars
     section = rendered("ltsf", tmp_path)
@@ -47,7 +47,7 @@ def test_a_rerun_of_one_cell_replaces_only_that_cell(tmp_path, data_dir):
 @pytest.mark.slow
 def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, data_dir):
     done = run("ltsf.ablate", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
-               "--train-stride", "16", "--records", str(tmp_path))
+               "--train-stride", "64", "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     written = records.load("ablation", tmp_path)
     assert round(next(r for r in written if r["row"] == "ridge")["metrics"]["val_mse"], 4) == 0.6516
@@ -62,7 +62,7 @@ def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, 
 def test_search_records_every_trial_and_writes_the_config(tmp_path, data_dir):
     pytest.importorskip("optuna")
     out = tmp_path / "config.yaml"
-    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "16", "--out", str(out),
+    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "64", "--out", str(out),
                "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(ridge 0.6516); test windows never seen" in out.read_text()
