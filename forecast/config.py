@@ -80,7 +80,7 @@ class ModelSettings:
     patch: int = setting(8, "whole", "length of the convolutional stem's patches")
     patch_stride: int | None = setting(None, "whole", "steps between patches (default: the patch length, no overlap)", optional=True)
     revin: bool = setting(True, "switch", "normalize each window (RevIN)")
-    highway: str | None = setting("ridge", "text", "linear map from look-back to horizon beside the network: started at the ridge, learned from a random start, or none", choices=tuple(h for h in HIGHWAYS if h), optional=True)
+    highway: str | None = setting("ridge", "text", "linear map from look-back to horizon beside the network: started at the ridge, kept at the ridge (frozen: the network learns a correction to it), learned from a random start, or none", choices=tuple(h for h in HIGHWAYS if h), optional=True)
     season: int | None = setting(None, "whole", "season length, for seasonal-naive", optional=True)
     quantiles: list[float] | None = setting(None, "levels", "quantile levels such as 0.1,0.9; the median is always added (default: point forecasts)", optional=True)
 

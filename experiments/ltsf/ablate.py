@@ -41,6 +41,9 @@ VARIANTS = {
     "onecycle-30": ("30 epochs, one-cycle schedule", {"max_epochs": 30, "schedule": "onecycle"}),
     "epochs-100": ("100 epochs, linear warm-up over 5 % of the steps, then cosine",
                    {"max_epochs": 100, "warmup": 0.05}),
+    # the highway kept at the ridge: only the network's correction is trained, so a step can
+    # never move the linear start itself
+    "frozen": ("highway kept at the ridge (frozen): the network learns a correction to it", {"highway": "frozen"}),
     # the same seeds trained under bf16 autocast: does the faster arithmetic cost accuracy?
     "bf16": ("bf16-mixed precision (autocast; weights and optimizer in fp32)", {"precision": "bf16-mixed"}),
     # SegRNN's input form (Lin et al. 2023: each channel alone, look-back 720, segments of 24 steps)

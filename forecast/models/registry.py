@@ -43,7 +43,7 @@ MODELS: dict[str, ModelSpec] = {
 LR = 3e-4  # the networks' learning rate, unless a model's defaults say otherwise
 HEADS = ("seq2seq", "direct", "flatten")
 SCHEDULES = ("cosine", "onecycle", "none")
-HIGHWAYS = ("ridge", "learned", None)
+HIGHWAYS = ("ridge", "frozen", "learned", None)
 LOGGERS = ("csv", "tensorboard")
 
 

@@ -42,7 +42,8 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
                 resume_from: str | None = None) -> Trained:
     """Fit a network as its kind asks (``settings``: the run's resolved settings): the closed-form
     ridge on the training windows (its alpha chosen on validation), the LSTM models' highway
-    started at the ridge, then gradient training for the neural models."""
+    started at the ridge (and kept there when "frozen"), then gradient training for the neural
+    models."""
     from forecast.models.registry import model_spec
 
     train, val_windows = data.datasets["train_every"], data.datasets["val"]
@@ -50,8 +51,9 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
     spec = model_spec(settings["model"])
     if spec.kind == "closed-form":
         network.fit(train.loader(4096), validation or train.loader(4096))
-    if spec.lstm_head and settings["highway"] == "ridge":
+    if spec.lstm_head and settings["highway"] in ("ridge", "frozen"):
         network.start_from_ridge(train.loader(4096), validation)
+        network.highway.requires_grad_(settings["highway"] == "ridge")
     if spec.kind != "neural":
         return Trained(network, {})
     options = {key: settings[key] for key in (
