@@ -184,11 +184,12 @@ def ablation(items: list[dict[str, Any]]) -> str:
         rows = []
         for (row, budget, horizon), runs in sorted(cells.items(), key=lambda kv: budget_order(kv[0][1])):
             val = summary(runs, "val_mse") if "val_mse" in runs[0]["metrics"] else None
-            rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", spread(*summary(runs, "mse")),
+            past = f"{seeds(runs) - kept(runs)}/{seeds(runs)}" if runs[0]["metrics"].get("epochs") else ""
+            rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", past, spread(*summary(runs, "mse")),
                          verdicts.get((row, budget, horizon, "ridge"), ""), verdicts.get((row, budget, horizon, "base"), "")])
         horizon = cells and next(iter(cells))[2]
         parts.append(f"#### {NAMES.get(dataset, dataset)}, H={horizon}\n\n"
-                     + markdown(["variant", "what changes", "training", "validation MSE", "test MSE",
+                     + markdown(["variant", "what changes", "training", "validation MSE", "seeds past the start", "test MSE",
                                  "vs the ridge", "vs the base"], rows))
     return "\n\n".join(parts)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
-RECOUNT_EVERY = 20  # training steps between two counts of the live fits (a count takes ~50 us)
+RECOUNT_EVERY = 20  # training steps between two counts of the live fits (a count took 10 us here)
 
 
 def fits_folder() -> Path:
