@@ -2,12 +2,12 @@
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.ltsf.ablate \
         [--dataset etth1] [--horizon 96] [--seeds 0,1,2] [--epochs 10] [--variants base,learned,...] \
-        [--train-stride 1]
+        [--train-stride 1] [--against base]
 
 Base: the DenseNet-LSTM as the LTSF table's "RevIN, direct head" row (look-back 336, channels
 mixed, highway started from the ridge). Every variant is trained with the same seeds, and with the
 same budget unless it is a budget variant (epochs-30, onecycle-30, epochs-100), and compared, per
-window of the test split, with the closed-form ridge and with the base (one-sided Diebold-Mariano
+window of the test split, with the closed-form ridge and with the base, or the variant --against names (one-sided Diebold-Mariano
 with the HLN correction in every seed, plus the seed spread). Each row also shows its validation MSE,
 the figure a choice may be made on. Writes one record per seed and per verdict to the records'
 ablation.jsonl, the variant as the row; a variant run again replaces its old records.
@@ -46,6 +46,12 @@ VARIANTS = {
     "frozen": ("highway kept at the ridge (frozen): the network learns a correction to it", {"highway": "frozen"}),
     # the same seeds trained under bf16 autocast: does the faster arithmetic cost accuracy?
     "bf16": ("bf16-mixed precision (autocast; weights and optimizer in fp32)", {"precision": "bf16-mixed"}),
+    # what `forecast fit` trains by default, and the same at a larger batch: is the faster batch as
+    # accurate? (run with --against defaults to compare them seed against seed)
+    "defaults": ("the library's defaults: seq2seq head, lr 3e-4, batch 32", {"head": "seq2seq", "lr": None, "batch_size": 32}),
+    "defaults-128": ("the library's defaults at batch 128, the same lr", {"head": "seq2seq", "lr": None, "batch_size": 128}),
+    "defaults-128-lr2": ("the library's defaults at batch 128, lr doubled (6e-4: square-root scaling)",
+                         {"head": "seq2seq", "lr": 6e-4, "batch_size": 128}),
     # SegRNN's input form (Lin et al. 2023: each channel alone, look-back 720, segments of 24 steps)
     # with the base's DenseNet, LSTM, head and ridge start
     "segments-720": ("SegRNN's input form: channel-independent, look-back 720, patches of 24",
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-stride", type=int, default=1,
                         help="variants train on every Nth training window (never val or test)")
+    parser.add_argument("--against", default="base", help="the variant every other is compared with, seed against seed (when it is run)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names from: " + ", ".join(VARIANTS))
     records.add_records_option(parser)
     args = parser.parse_args(argv)
@@ -96,9 +103,9 @@ def main(argv: list[str] | None = None) -> None:
                     for seed, result in zip(seeds, results)]
         written.append(records.record("ablation", name, {"verdict": verdict(results, [ridge], args.horizon)},
                                       table="verdict", against="ridge", **about))
-        if name != "base" and "base" in runs:  # seed against seed: each pair shares its seed
-            written.append(records.record("ablation", name, {"verdict": verdict(results, runs["base"], args.horizon)},
-                                          table="verdict", against="base", **about))
+        if name != args.against and args.against in runs:  # seed against seed: each pair shares its seed
+            written.append(records.record("ablation", name, {"verdict": verdict(results, runs[args.against], args.horizon)},
+                                          table="verdict", against=args.against, **about))
     print(f"records: {records.save('ablation', written, args.records)}")
 
 
