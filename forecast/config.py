@@ -89,7 +89,7 @@ class ModelSettings:
 class TrainingSettings:
     loss: str = setting("mse", "text", "training loss (pinball with quantiles)", choices=("mse", "mae", "huber"))
     max_epochs: int = setting(20, "natural", "epochs at most (0: the untrained network)")
-    batch_size: int = setting(32, "whole", "training windows a batch")
+    batch_size: int = setting(128, "whole", "training windows a batch")
     train_stride: int = setting(1, "whole", "train on every Nth window; validation and test windows are never thinned")
     lr: float | None = setting(None, "positive", "learning rate (default: the model's)", optional=True)
     weight_decay: float = setting(1e-4, "number", "AdamW's weight decay")

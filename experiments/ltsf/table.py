@@ -188,11 +188,12 @@ def ablation(items: list[dict[str, Any]]) -> str:
             bar = next((against for (*key, against) in verdicts if tuple(key) == (row, budget, horizon) and against != "ridge"), None)
             seed_against_seed = "" if bar is None else verdicts[(row, budget, horizon, bar)] + ("" if bar == "base" else f" (vs {bar})")
             rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", past, spread(*summary(runs, "mse")),
-                         verdicts.get((row, budget, horizon, "ridge"), ""), seed_against_seed])
+                         verdicts.get((row, budget, horizon, "ridge"), ""), seed_against_seed,
+                         f"{summary(runs, 'fit_s')[0]:.0f}"])
         horizon = cells and next(iter(cells))[2]
         parts.append(f"#### {NAMES.get(dataset, dataset)}, H={horizon}\n\n"
                      + markdown(["variant", "what changes", "training", "validation MSE", "seeds past the start", "test MSE",
-                                 "vs the ridge", "vs the base"], rows))
+                                 "vs the ridge", "vs the base", "fit s"], rows))
     return "\n\n".join(parts)
 
 

@@ -16,6 +16,7 @@ from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 
 from forecast.data.datamodule import SeriesDataModule
+from forecast.models.registry import LR
 from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
 from forecast.training.profile import epoch_phases
@@ -65,7 +66,7 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
 
 
 def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
-                  lr: float = 3e-4, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
+                  lr: float = LR, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
                   schedule: str = "cosine", warmup: float = 0.0,
                   max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
