@@ -45,6 +45,8 @@ ROWS = {
     "DenseNet-LSTM (channel-independent)": dict(model="densenet-lstm", head="direct", lr=1e-4,
                                                 channel_independent=True),
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
+    # what `forecast fit` trains unless told otherwise (seq2seq head, the registry's lr)
+    "DenseNet-LSTM (the library's defaults)": dict(model="densenet-lstm"),
 }
 RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
