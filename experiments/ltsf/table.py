@@ -185,16 +185,22 @@ def ablation(items: list[dict[str, Any]]) -> str:
         for (row, budget, horizon), runs in sorted(cells.items(), key=lambda kv: budget_order(kv[0][1])):
             val = summary(runs, "val_mse") if "val_mse" in runs[0]["metrics"] else None
             past = f"{seeds(runs) - kept(runs)}/{seeds(runs)}" if runs[0]["metrics"].get("epochs") else ""
-            bar = next((against for (*key, against) in verdicts if tuple(key) == (row, budget, horizon) and against != "ridge"), None)
-            seed_against_seed = "" if bar is None else verdicts[(row, budget, horizon, bar)] + ("" if bar == "base" else f" (vs {bar})")
             rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", past, spread(*summary(runs, "mse")),
-                         verdicts.get((row, budget, horizon, "ridge"), ""), seed_against_seed,
+                         verdicts.get((row, budget, horizon, "ridge"), ""), paired_verdict(verdicts, (row, budget, horizon)),
                          f"{summary(runs, 'fit_s')[0]:.0f}"])
         horizon = cells and next(iter(cells))[2]
         parts.append(f"#### {NAMES.get(dataset, dataset)}, H={horizon}\n\n"
                      + markdown(["variant", "what changes", "training", "validation MSE", "seeds past the start", "test MSE",
                                  "vs the ridge", "vs the base", "fit s"], rows))
     return "\n\n".join(parts)
+
+
+def paired_verdict(verdicts: dict, cell: tuple) -> str:
+    """A variant's seed-against-seed verdict: against the base, or against the variant named."""
+    bar = next((against for (*key, against) in verdicts if tuple(key) == cell and against != "ridge"), None)
+    if bar is None:
+        return ""
+    return verdicts[(*cell, bar)] + ("" if bar == "base" else f" (vs {bar})")
 
 
 def search(items: list[dict[str, Any]]) -> str:

@@ -16,7 +16,7 @@ from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 
 from forecast.data.datamodule import SeriesDataModule
-from forecast.models.registry import LR
+from forecast.models.registry import LR, model_spec
 from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
 from forecast.training.profile import epoch_phases
@@ -45,8 +45,6 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
     ridge on the training windows (its alpha chosen on validation), the LSTM models' highway
     started at the ridge (and kept there when "frozen"), then gradient training for the neural
     models."""
-    from forecast.models.registry import model_spec
-
     train, val_windows = data.datasets["train_every"], data.datasets["val"]
     validation = val_windows.loader(4096) if len(val_windows) else None
     spec = model_spec(settings["model"])
