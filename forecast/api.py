@@ -51,7 +51,7 @@ class Forecaster:
                  batch_size: int = D["batch_size"], train_stride: int = D["train_stride"],
                  lr: float | None = D["lr"], weight_decay: float = D["weight_decay"], schedule: str = D["schedule"],
                  warmup: float = D["warmup"], teacher_forcing: float = D["teacher_forcing"],
-                 patience: int | None = D["patience"], accelerator: str = D["accelerator"],
+                 average: float | None = D["average"], patience: int | None = D["patience"], accelerator: str = D["accelerator"],
                  devices: int | str = D["devices"], strategy: str = D["strategy"], precision: str | None = D["precision"],
                  deterministic: bool | None = D["deterministic"], seed: int = D["seed"],
                  log_dir: str | None = D["log_dir"], logger: str = D["logger"], progress: bool = D["progress"],

@@ -80,7 +80,7 @@ class ModelSettings:
     patch: int = setting(8, "whole", "length of the convolutional stem's patches")
     patch_stride: int | None = setting(None, "whole", "steps between patches (default: the patch length, no overlap)", optional=True)
     revin: bool = setting(True, "switch", "normalize each window (RevIN)")
-    highway: str | None = setting("ridge", "text", "linear map from look-back to horizon beside the network: started at the ridge, kept at the ridge (frozen: the network learns a correction to it), learned from a random start, or none", choices=tuple(h for h in HIGHWAYS if h), optional=True)
+    highway: str | None = setting("ridge", "text", "linear map from look-back to horizon beside the network: started at the ridge, started there and trained at a tenth of the learning rate (slow), kept at the ridge (frozen: the network learns a correction to it), learned from a random start, or none", choices=tuple(h for h in HIGHWAYS if h), optional=True)
     season: int | None = setting(None, "whole", "season length, for seasonal-naive", optional=True)
     quantiles: list[float] | None = setting(None, "levels", "quantile levels such as 0.1,0.9; the median is always added (default: point forecasts)", optional=True)
 
@@ -96,6 +96,7 @@ class TrainingSettings:
     schedule: str = setting("cosine", "text", "learning-rate schedule", choices=SCHEDULES)
     warmup: float = setting(0.0, "share", "share of the steps the learning rate warms up over (cosine)")
     teacher_forcing: float = setting(0.0, "share", "starting probability of feeding the seq2seq decoder the truth")
+    average: float | None = setting(None, "positive", "validate, checkpoint and keep an exponential moving average of the weights over about this many epochs (default: the weights themselves)", optional=True)
     patience: int | None = setting(5, "whole", "epochs without validation improvement before stopping (none: never)", optional=True)
     seed: int = setting(0, "natural", "random seed")
     val: float = setting(0.2, "share", "share of the rows that validates (the last before the test part)", keyword=False)

@@ -44,6 +44,12 @@ VARIANTS = {
     # the highway kept at the ridge: only the network's correction is trained, so a step can
     # never move the linear start itself
     "frozen": ("highway kept at the ridge (frozen): the network learns a correction to it", {"highway": "frozen"}),
+    # the other ways to keep the start and let the network add to it: the highway moved, but a
+    # tenth as far a step; the weights averaged over about an epoch of steps, so that one noisy
+    # step cannot undo the start; and a smaller first step (the learning rate warmed up)
+    "slow": ("highway from the ridge, trained at a tenth of the learning rate", {"highway": "slow"}),
+    "average": ("weights averaged over about an epoch of steps (EMA): validated, kept and tested", {"average": 1.0}),
+    "warmup": ("linear warm-up over the first 10 % of the steps, then cosine", {"warmup": 0.1}),
     # the same seeds trained under bf16 autocast: does the faster arithmetic cost accuracy?
     "bf16": ("bf16-mixed precision (autocast; weights and optimizer in fp32)", {"precision": "bf16-mixed"}),
     # what `forecast fit` trained by default (seq2seq head, lr 3e-4, batch 32), and the same at a

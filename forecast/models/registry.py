@@ -47,7 +47,10 @@ MODELS: dict[str, ModelSpec] = {
 LR = 6e-4
 HEADS = ("seq2seq", "direct", "flatten")
 SCHEDULES = ("cosine", "onecycle", "none")
-HIGHWAYS = ("ridge", "frozen", "learned", None)
+HIGHWAYS = ("ridge", "slow", "frozen", "learned", None)
+# the "slow" highway's learning rate as a share of the network's: the linear start may still move,
+# but a step moves it a tenth as far as it moves the network that corrects it
+SLOW_HIGHWAY_LR = 0.1
 LOGGERS = ("csv", "tensorboard")
 
 

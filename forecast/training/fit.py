@@ -16,7 +16,8 @@ from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 
 from forecast.data.datamodule import SeriesDataModule
-from forecast.models.registry import LR, model_spec
+from forecast.models.registry import LR, SLOW_HIGHWAY_LR, model_spec
+from forecast.training.averaging import EpochAverage
 from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
 from forecast.training.profile import epoch_phases
@@ -43,30 +44,32 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
                 resume_from: str | None = None) -> Trained:
     """Fit a network as its kind asks (``settings``: the run's resolved settings): the closed-form
     ridge on the training windows (its alpha chosen on validation), the LSTM models' highway
-    started at the ridge (and kept there when "frozen"), then gradient training for the neural
-    models."""
+    started at the ridge (and kept there when "frozen", trained at a tenth of the learning rate
+    when "slow"), then gradient training for the neural models."""
     train, val_windows = data.datasets["train_every"], data.datasets["val"]
     validation = val_windows.loader(4096) if len(val_windows) else None
     spec = model_spec(settings["model"])
     if spec.kind == "closed-form":
         network.fit(train.loader(4096), validation or train.loader(4096))
-    if spec.lstm_head and settings["highway"] in ("ridge", "frozen"):
+    if spec.lstm_head and settings["highway"] in ("ridge", "slow", "frozen"):
         network.start_from_ridge(train.loader(4096), validation)
-        network.highway.requires_grad_(settings["highway"] == "ridge")
+        network.highway.requires_grad_(settings["highway"] != "frozen")
     if spec.kind != "neural":
         return Trained(network, {})
     options = {key: settings[key] for key in (
-        "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "max_epochs", "patience",
-        "accelerator", "devices", "strategy", "precision", "deterministic", "log_dir", "logger",
+        "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "average", "max_epochs",
+        "patience", "accelerator", "devices", "strategy", "precision", "deterministic", "log_dir", "logger",
         "progress", "verbose")}
+    highway_lr = SLOW_HIGHWAY_LR if settings["highway"] == "slow" else 1.0
     return train_network(network, data, loss="quantile" if settings["quantiles"] else settings["loss"],
-                         resume_from=resume_from and str(resume_from), **options)
+                         highway_lr=highway_lr, resume_from=resume_from and str(resume_from), **options)
 
 
 def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
                   lr: float = LR, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
-                  schedule: str = "cosine", warmup: float = 0.0,
-                  max_epochs: int = 20, patience: int | None = 5, accelerator: str = "auto",
+                  schedule: str = "cosine", warmup: float = 0.0, highway_lr: float = 1.0,
+                  average: float | None = None, max_epochs: int = 20, patience: int | None = 5,
+                  accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
                   logger: str = "csv", progress: bool = False, verbose: bool = False,
@@ -79,14 +82,17 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     ``logger``'s files ("csv", or "tensorboard": losses, learning rate, validation metrics and a
     forecast figure per epoch);
     ``resume_from`` such a file continues that run where it stopped. Lightning's output and its
-    process-wide switches stay inside this call. ``profile`` returns the seconds spent by part
+    process-wide switches stay inside this call. ``highway_lr``: the linear highway's learning
+    rate as a share of ``lr``. ``average``: validate, checkpoint and return an exponential moving
+    average of the weights spanning about this many epochs (:class:`EpochAverage`) instead of the
+    weights themselves. ``profile`` returns the seconds spent by part
     (:func:`~forecast.training.profile.epoch_phases`, and the untrained network's scoring).
     """
     data.setup("fit")
     target = data.target_scaler
     module = ForecastingModule(network, target.center.tolist(), target.scale.tolist(), loss=loss,
                                lr=lr, weight_decay=weight_decay, teacher_forcing=teacher_forcing,
-                               schedule=schedule, warmup=warmup)
+                               schedule=schedule, warmup=warmup, highway_lr=highway_lr)
     has_val = len(data.datasets["val"]) > 0
     notes = [] if has_val else [f"no validation windows: trained for all {max_epochs} epochs "
                                 "without early stopping or checkpoint selection"]
@@ -97,7 +103,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch, share.sharing():
         trainer = make_trainer(max_epochs=max_epochs, patience=patience, validation=has_val,
                                log_dir=log_dir or scratch, logger=logger, progress=progress,
-                               callbacks=[share], profiler=profiler, num_sanity_val_steps=0, **hardware)
+                               callbacks=[share, *([EpochAverage(average)] if average else [])],
+                               profiler=profiler, num_sanity_val_steps=0, **hardware)
         started = time.perf_counter()
         # the untrained network (for the LSTM models, the ridge start) is a candidate too: a run
         # that never beats it on validation returns it rather than a worse trained one; scored by

@@ -29,7 +29,9 @@ class ForecastingModule(L.LightningModule):
     """Trains a forecaster on scaled windows; logs val/test MSE and MAE on the original scale.
 
     ``schedule``: cosine decay of the learning rate per step (after a linear warm-up over the
-    first ``warmup`` share of the steps), one-cycle, or none. ``teacher_forcing`` is the
+    first ``warmup`` share of the steps), one-cycle, or none. ``highway_lr`` is the learning rate
+    of the model's linear highway (when it has one) as a share of ``lr``: below 1, the linear start
+    moves more slowly than the network that corrects it. ``teacher_forcing`` is the
     starting probability of feeding the decoder the truth; it falls
     linearly to zero over the training epochs. A NaN or infinite loss stops training with an error
     naming the epoch and step.
@@ -38,7 +40,7 @@ class ForecastingModule(L.LightningModule):
     def __init__(self, model: nn.Module, target_center: Sequence[float], target_scale: Sequence[float],
                  loss: Loss = "mse", lr: float = 1e-3, weight_decay: float = 1e-4,
                  schedule: Literal["cosine", "onecycle", "none"] = "cosine",
-                 teacher_forcing: float = 0.0, warmup: float = 0.0):
+                 teacher_forcing: float = 0.0, warmup: float = 0.0, highway_lr: float = 1.0):
         super().__init__()
         self.model = model
         self.save_hyperparameters(ignore=["model"])
@@ -132,7 +134,8 @@ class ForecastingModule(L.LightningModule):
         # one fused kernel for the whole step instead of a loop over tensors (CPU and CUDA); not
         # under mixed precision, where Lightning refuses to clip a fused optimizer's gradients
         fused = self.device.type in ("cpu", "cuda") and "mixed" not in str(self.trainer.precision)
-        optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay, fused=fused)
+        groups = self._parameter_groups()
+        optimizer = torch.optim.AdamW(groups, lr=hp.lr, weight_decay=hp.weight_decay, fused=fused)
         if hp.schedule == "none":
             return optimizer
         steps = max(int(self.trainer.estimated_stepping_batches), 1)
@@ -141,10 +144,21 @@ class ForecastingModule(L.LightningModule):
             schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(_warm_cosine, warm=warm,
                                                                              total=steps))
         elif hp.schedule == "onecycle":
-            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=hp.lr, total_steps=steps)
+            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[group["lr"] for group in groups],
+                                                           total_steps=steps)
         else:
             raise ValueError(f"schedule must be cosine, onecycle or none, not {hp.schedule!r}")
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def _parameter_groups(self) -> list[dict]:
+        """The trained parameters: the highway's at ``highway_lr`` x ``lr``, the rest at ``lr``."""
+        highway = getattr(self.model, "highway", None)
+        slow = [p for p in highway.parameters() if p.requires_grad] if highway is not None else []
+        rest = [p for p in self.parameters() if p.requires_grad and all(p is not q for q in slow)]
+        groups = [{"params": rest, "lr": self.hparams.lr}]
+        if slow:
+            groups.append({"params": slow, "lr": self.hparams.lr * self.hparams.highway_lr})
+        return groups
 
 
 def _warm_cosine(step: int, warm: int, total: int) -> float:

@@ -89,3 +89,57 @@ def test_a_frozen_highway_stays_at_the_ridge_while_the_network_trains():
     assert not any(note.startswith("no epoch beat") for note in frozen.notes_)  # the network trained past its start
     assert torch.equal(frozen.network_.highway.weight, start.highway.weight)
     assert torch.equal(frozen.network_.highway.bias, start.highway.bias)
+
+
+def _one_step(**settings) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The ridge start and the network after one AdamW step (one batch of every window, no
+    validation, so nothing is selected) at lr 1e-2 without weight decay or schedule."""
+    rows = _hourly(300)
+
+    def fit(epochs: int, **more):
+        return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=epochs, hidden_size=8,
+                                   head="direct", lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
+                                   patience=None, seed=0, **more).fit(rows, val=0.0).network_
+    return fit(0, **settings), fit(1, **settings)
+
+
+def test_a_slow_highway_moves_a_tenth_as_far_as_the_network_in_a_step():
+    from forecast.models.registry import SLOW_HIGHWAY_LR
+
+    start, stepped = _one_step(highway="slow")
+    moved = {name: (after - start.state_dict()[name]).abs().max().item()
+             for name, after in stepped.state_dict().items() if after.is_floating_point()}
+    # Adam's first step moves every parameter with a gradient by lr (times the sign of it)
+    assert moved["highway.weight"] == pytest.approx(1e-2 * SLOW_HIGHWAY_LR, rel=1e-3)
+    assert moved["head.output.linear.weight"] == pytest.approx(1e-2, rel=1e-3)
+    _, ridge = _one_step(highway="ridge")
+    assert (ridge.highway.weight - start.highway.weight).abs().max().item() == pytest.approx(1e-2, rel=1e-3)
+
+
+def test_a_weight_average_over_many_epochs_stays_at_its_first_step():
+    # the average's first update copies the weights after the first step; with a span of a
+    # billion epochs the later steps hardly move it
+    _, first_step = _one_step()
+    rows = _hourly(300)
+    averaged = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=4, hidden_size=8, head="direct",
+                                   lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
+                                   patience=None, seed=0, average=1e9).fit(rows, val=0.0).network_
+    plain = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=4, hidden_size=8, head="direct",
+                                lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
+                                patience=None, seed=0).fit(rows, val=0.0).network_
+    for name, value in averaged.state_dict().items():
+        torch.testing.assert_close(value, first_step.state_dict()[name], rtol=0, atol=1e-6)
+    assert not torch.allclose(plain.head.output.linear.weight, first_step.head.output.linear.weight, atol=1e-4)
+
+
+def test_an_epoch_average_decays_by_the_steps_of_its_span():
+    from types import SimpleNamespace
+
+    from forecast.training.averaging import EpochAverage
+
+    average = EpochAverage(epochs=2)
+    average.on_train_start(SimpleNamespace(num_training_batches=5), None)
+    assert average.decay == pytest.approx(0.9)  # 1 - 1 / (2 epochs x 5 steps)
+    assert average._update(torch.tensor(1.0), torch.tensor(3.0), torch.tensor(1)).item() == pytest.approx(1.2)
+    with pytest.raises(ValueError, match="positive number of epochs"):
+        EpochAverage(epochs=0)
