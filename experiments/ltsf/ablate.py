@@ -77,12 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-stride", type=int, default=1,
                         help="variants train on every Nth training window (never val or test)")
     parser.add_argument("--against", default="base", help="the variant every other is compared with, seed against seed (when it is run)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names from: " + ", ".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated names from: " + ", ".join(VARIANTS) + "; a+b is a and b together")
     records.add_records_option(parser)
     args = parser.parse_args(argv)
     names = args.variants.split(",")
-    if any(name not in VARIANTS for name in names):
-        parser.error(f"unknown variant {next(n for n in names if n not in VARIANTS)!r}")
+    unknown = [part for name in names for part in name.split("+") if part not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant {unknown[0]!r}")
     wall = time.perf_counter()
     seeds = [int(s) for s in args.seeds.split(",")]
     data = load_dataset(args.dataset)
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, list[dict]] = {}
     for name in names:
         for seed in seeds:
-            settings = {**common, **BASE, **VARIANTS[name][1], "seed": seed, "train_stride": args.train_stride}
+            settings = {**common, **BASE, **variant(name)[1], "seed": seed, "train_stride": args.train_stride}
             result = run_cell(settings, data, split)
             runs.setdefault(name, []).append(result)
             print(f"{name} seed {seed}: MSE {result['mse'].mean():.4f} ({result['seconds']:.0f} s, "
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     written = [records.record("ablation", "ridge", metrics_of(ridge), budget=UNTRAINED, **cell,
                               changes="the closed-form ridge, look-back 336", **facts)]
     for name, results in runs.items():
-        about = dict(budget=trained, changes=VARIANTS[name][0], **cell, **facts)
+        about = dict(budget=trained, changes=variant(name)[0], **cell, **facts)
         written += [records.record("ablation", name, metrics_of(result), seed=seed, **about)
                     for seed, result in zip(seeds, results)]
         written.append(records.record("ablation", name, {"verdict": verdict(results, [ridge], args.horizon)},
@@ -114,6 +116,12 @@ def main(argv: list[str] | None = None) -> None:
             written.append(records.record("ablation", name, {"verdict": verdict(results, runs[args.against], args.horizon)},
                                           table="verdict", against=args.against, **about))
     print(f"records: {records.save('ablation', written, args.records)}")
+
+
+def variant(name: str) -> tuple[str, dict]:
+    """What a variant changes and its settings; "a+b" is a's changes, then b's on top."""
+    parts = [VARIANTS[part] for part in name.split("+")]
+    return "; ".join(about for about, _ in parts), {key: value for _, changes in parts for key, value in changes.items()}
 
 
 def metrics_of(result: dict) -> dict:

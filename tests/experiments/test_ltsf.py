@@ -86,3 +86,12 @@ def test_verdict_against_a_trained_row_pairs_its_seeds():
     assert not any(encoder_only(row) for row in ("LSTM", "DenseNet-LSTM (channel-independent)",
                                                  "DenseNet-LSTM (configs/densenet-lstm.yaml)",
                                                  "RevIN ridge (the LSTM models' untrained start)"))
+
+
+def test_an_ablation_variant_joined_by_a_plus_takes_both_changes_the_last_on_top():
+    from experiments.ltsf.ablate import variant
+
+    about, settings = variant("defaults-128-lr2+average")
+    assert settings == {"head": "seq2seq", "lr": 6e-4, "batch_size": 128, "average": 1.0}
+    assert about.startswith("the library's defaults at batch 128") and about.endswith("validated, kept and tested")
+    assert variant("defaults+defaults-128")[1]["batch_size"] == 128
