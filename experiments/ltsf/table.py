@@ -178,9 +178,11 @@ def ltsf_figure(items: list[dict[str, Any]]) -> Figure:
 
 def ablation(items: list[dict[str, Any]]) -> str:
     parts = []
-    for dataset in datasets(items):
-        cells, verdicts = group([item for item in items if item["dataset"] == dataset])
-        changes = {(item["row"], item["budget"]): item.get("changes", "") for item in items if item["dataset"] == dataset}
+    for dataset, horizon in [(d, h) for d in datasets(items)
+                             for h in sorted(unique(i["horizon"] for i in items if i["dataset"] == d))]:
+        mine = [item for item in items if item["dataset"] == dataset and item["horizon"] == horizon]
+        cells, verdicts = group(mine)
+        changes = {(item["row"], item["budget"]): item.get("changes", "") for item in mine}
         rows = []
         for (row, budget, horizon), runs in sorted(cells.items(), key=lambda kv: budget_order(kv[0][1])):
             val = summary(runs, "val_mse") if "val_mse" in runs[0]["metrics"] else None
@@ -188,7 +190,6 @@ def ablation(items: list[dict[str, Any]]) -> str:
             rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", past, spread(*summary(runs, "mse")),
                          verdicts.get((row, budget, horizon, "ridge"), ""), paired_verdict(verdicts, (row, budget, horizon)),
                          f"{summary(runs, 'fit_s')[0]:.0f}"])
-        horizon = cells and next(iter(cells))[2]
         parts.append(f"#### {NAMES.get(dataset, dataset)}, H={horizon}\n\n"
                      + markdown(["variant", "what changes", "training", "validation MSE", "seeds past the start", "test MSE",
                                  "vs the ridge", "vs the base", "fit s"], rows))

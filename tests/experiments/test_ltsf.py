@@ -95,3 +95,17 @@ def test_an_ablation_variant_joined_by_a_plus_takes_both_changes_the_last_on_top
     assert settings == {"head": "seq2seq", "lr": 6e-4, "batch_size": 128, "average": 1.0}
     assert about.startswith("the library's defaults at batch 128") and about.endswith("validated, kept and tested")
     assert variant("defaults+defaults-128")[1]["batch_size"] == 128
+
+
+def test_the_ablation_table_has_one_section_per_dataset_and_horizon():
+    from experiments.ltsf.table import ablation
+
+    def figures(horizon: int, mse: float) -> dict:
+        return dict(study="ablation", table=None, dataset="etth1", horizon=horizon, row="base", budget="10 epochs",
+                    seed=0, changes="the base", metrics={"mse": mse, "val_mse": mse, "fit_s": 1.0, "epochs": 1,
+                                                         "kept_start": False})
+
+    table = ablation([figures(96, 0.25), figures(336, 0.75)])
+    first, second = table.split("#### ")[1:]
+    assert first.startswith("ETTh1, H=96") and "0.2500" in first and "0.7500" not in first
+    assert second.startswith("ETTh1, H=336") and "0.7500" in second
