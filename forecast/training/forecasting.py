@@ -151,9 +151,11 @@ class ForecastingModule(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     def _parameter_groups(self) -> list[dict]:
-        """The trained parameters: the highway's at ``highway_lr`` x ``lr``, the rest at ``lr``."""
+        """The trained parameters: the highway's at ``highway_lr`` x ``lr``, the rest at ``lr``
+        (one group when they are the same, so the learning rate is logged under one name)."""
         highway = getattr(self.model, "highway", None)
-        slow = [p for p in highway.parameters() if p.requires_grad] if highway is not None else []
+        slow = ([p for p in highway.parameters() if p.requires_grad]
+                if highway is not None and self.hparams.highway_lr != 1 else [])
         rest = [p for p in self.parameters() if p.requires_grad and all(p is not q for q in slow)]
         groups = [{"params": rest, "lr": self.hparams.lr}]
         if slow:
