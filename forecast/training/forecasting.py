@@ -156,7 +156,8 @@ class ForecastingModule(L.LightningModule):
         highway = getattr(self.model, "highway", None)
         slow = ([p for p in highway.parameters() if p.requires_grad]
                 if highway is not None and self.hparams.highway_lr != 1 else [])
-        rest = [p for p in self.parameters() if p.requires_grad and all(p is not q for q in slow)]
+        own = {id(p) for p in slow}
+        rest = [p for p in self.parameters() if p.requires_grad and id(p) not in own]
         groups = [{"params": rest, "lr": self.hparams.lr}]
         if slow:
             groups.append({"params": slow, "lr": self.hparams.lr * self.hparams.highway_lr})

@@ -91,16 +91,17 @@ def test_a_frozen_highway_stays_at_the_ridge_while_the_network_trains():
     assert torch.equal(frozen.network_.highway.bias, start.highway.bias)
 
 
-def _one_step(**settings) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """The ridge start and the network after one AdamW step (one batch of every window, no
-    validation, so nothing is selected) at lr 1e-2 without weight decay or schedule."""
-    rows = _hourly(300)
+def _full_batch(epochs: int, **settings) -> torch.nn.Module:
+    """The network after ``epochs`` steps of one batch of every window (no validation, so nothing
+    is selected) at lr 1e-2 without weight decay or schedule."""
+    return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=epochs, hidden_size=8,
+                               head="direct", lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
+                               patience=None, seed=0, **settings).fit(_hourly(300), val=0.0).network_
 
-    def fit(epochs: int, **more):
-        return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=epochs, hidden_size=8,
-                                   head="direct", lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
-                                   patience=None, seed=0, **more).fit(rows, val=0.0).network_
-    return fit(0, **settings), fit(1, **settings)
+
+def _one_step(**settings) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The ridge start and the network after one AdamW step."""
+    return _full_batch(0, **settings), _full_batch(1, **settings)
 
 
 def test_a_slow_highway_moves_a_tenth_as_far_as_the_network_in_a_step():
@@ -119,14 +120,7 @@ def test_a_slow_highway_moves_a_tenth_as_far_as_the_network_in_a_step():
 def test_a_weight_average_over_many_epochs_stays_at_its_first_step():
     # the average's first update copies the weights after the first step; with a span of a
     # billion epochs the later steps hardly move it
-    _, first_step = _one_step()
-    rows = _hourly(300)
-    averaged = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=4, hidden_size=8, head="direct",
-                                   lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
-                                   patience=None, seed=0, average=1e9).fit(rows, val=0.0).network_
-    plain = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=4, hidden_size=8, head="direct",
-                                lr=1e-2, weight_decay=0.0, schedule="none", batch_size=1024,
-                                patience=None, seed=0).fit(rows, val=0.0).network_
+    first_step, averaged, plain = _full_batch(1), _full_batch(4, average=1e9), _full_batch(4)
     for name, value in averaged.state_dict().items():
         torch.testing.assert_close(value, first_step.state_dict()[name], rtol=0, atol=1e-6)
     assert not torch.allclose(plain.head.output.linear.weight, first_step.head.output.linear.weight, atol=1e-4)
