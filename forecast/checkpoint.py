@@ -11,7 +11,8 @@ from forecast import __version__
 from forecast.atomic import write_atomically
 from forecast.errors import DataError
 
-FORMAT = "densenet-forecast/2"
+# /3: the DenseNet-LSTM encoder's weights became 2D (one row high); /2 files no longer load
+FORMAT = "densenet-forecast/3"
 KEYS = ("params", "schema", "state_dict", "scalers")
 
 
@@ -29,8 +30,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise DataError(f"{path}: no such model file") from None
     except Exception as error:  # a corrupt file raises anything from pickle to zipfile errors
         raise DataError(f"{path}: not a forecast model file ({type(error).__name__})") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+    if not isinstance(checkpoint, dict) or not str(checkpoint.get("format", "")).startswith("densenet-forecast/"):
         raise DataError(f"{path}: not a forecast model file (format {FORMAT} expected)")
+    if checkpoint["format"] != FORMAT:
+        raise DataError(f"{path}: written by forecast {checkpoint.get('version', '?')} in format "
+                        f"{checkpoint['format']}; this version reads {FORMAT}: fit the model again")
     missing = [key for key in KEYS if key not in checkpoint]
     if missing:
         raise DataError(f"{path}: damaged model file (no '{missing[0]}')")

@@ -281,6 +281,10 @@ def test_save_load_gives_identical_predictions_and_checks_the_file(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(DataError, match="not a forecast model file"):
         forecast.load(tmp_path / "junk.pt")
+    torch.save(dict(checkpoint, format="densenet-forecast/2", version="0.2.0"), tmp_path / "old.pt")
+    with pytest.raises(DataError, match=r"old.pt: written by forecast 0.2.0 in format densenet-forecast/2; "
+                                        r"this version reads densenet-forecast/3: fit the model again"):
+        forecast.load(tmp_path / "old.pt")
     damaged = dict(checkpoint, state_dict={"nonsense": torch.zeros(1)})
     torch.save(damaged, tmp_path / "damaged.pt")
     with pytest.raises(DataError, match=r"damaged.pt: damaged model file \(Error"):

@@ -40,20 +40,24 @@ def _index(dim: int) -> int:
 class DenseLayer(nn.Module):
     """BN-ReLU-Conv1x1(bn_size*k)-BN-ReLU-Conv3(k): k new feature maps from all earlier ones.
 
+    ``kernel`` is the second convolution's size, 3 or per axis (e.g. (1, 3) for a series held as
+    a map one row high), padded to keep the length.
+
     With ``memory_efficient`` the concatenation, first BN, ReLU and 1x1 convolution are
     recomputed in the backward pass instead of stored (gradient checkpointing), so a block's
     activation memory grows linearly, not quadratically, with depth.
     """
 
     def __init__(self, in_channels: int, growth_rate: int, bn_size: int = 4, drop_rate: float = 0.0,
-                 dim: int = 2, memory_efficient: bool = False):
+                 dim: int = 2, memory_efficient: bool = False, kernel: Pool = 3):
         super().__init__()
+        padding = tuple(size // 2 for size in kernel) if isinstance(kernel, tuple) else kernel // 2
         self.norm1 = batch_norm(dim, in_channels)
         self.relu1 = nn.ReLU(inplace=True)
         self.conv1 = conv(dim, in_channels, bn_size * growth_rate, kernel_size=1, bias=False)
         self.norm2 = batch_norm(dim, bn_size * growth_rate)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = conv(dim, bn_size * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False)
+        self.conv2 = conv(dim, bn_size * growth_rate, growth_rate, kernel_size=kernel, padding=padding, bias=False)
         self.drop_rate = float(drop_rate)
         self.memory_efficient = memory_efficient
 
@@ -89,11 +93,11 @@ class DenseBlock(nn.ModuleDict):
     """``num_layers`` dense layers; the output holds the input and every layer's k new maps."""
 
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int = 4,
-                 drop_rate: float = 0.0, dim: int = 2, memory_efficient: bool = False):
+                 drop_rate: float = 0.0, dim: int = 2, memory_efficient: bool = False, kernel: Pool = 3):
         super().__init__()
         for i in range(num_layers):
             self[f"denselayer{i + 1}"] = DenseLayer(in_channels + i * growth_rate, growth_rate,
-                                                    bn_size, drop_rate, dim, memory_efficient)
+                                                    bn_size, drop_rate, dim, memory_efficient, kernel)
         self.out_channels = in_channels + num_layers * growth_rate
 
     def forward(self, x: Tensor) -> Tensor:
@@ -118,19 +122,20 @@ class DenseStack(nn.Sequential):
     """Dense blocks joined by compressing transitions: ``denseblock1, transition1, ..., denseblockN``.
 
     The shared body of the image backbone and of the forecasting encoders; ``pool`` sets how
-    transitions downsample (2, or per axis such as (1, 2) to pool along time only).
+    transitions downsample (2, or per axis such as (1, 2) to pool along time only) and ``kernel``
+    the dense layers' second convolution (3, or per axis such as (1, 3)).
     """
 
     def __init__(self, in_channels: int, block_config: tuple[int, ...], growth_rate: int,
                  bn_size: int = 4, compression: float = 0.5, drop_rate: float = 0.0, dim: int = 2,
-                 pool: Pool = 2, memory_efficient: bool = False):
+                 pool: Pool = 2, memory_efficient: bool = False, kernel: Pool = 3):
         super().__init__()
         if not 0 < compression <= 1:
             raise ValueError(f"compression must be in (0, 1], got {compression}")
         channels = in_channels
         for i, num_layers in enumerate(block_config):
             block = DenseBlock(num_layers, channels, growth_rate, bn_size, drop_rate, dim,
-                               memory_efficient)
+                               memory_efficient, kernel)
             self.add_module(f"denseblock{i + 1}", block)
             channels = block.out_channels
             if i != len(block_config) - 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -19,7 +20,7 @@ def stem_padding(length: int, patch: int, stride: int, downsample: int) -> int:
     return patch + stride * (patches - 1) - length
 
 
-class _PatchStem(nn.Module):
+class PatchStem(nn.Module):
     """Replicate-pad on the left as :func:`stem_padding` says, then patches of ``patch`` steps
     every ``stride`` steps (overlapping when stride < patch), as (B, C, L) -> (B, C_out, L')."""
 
@@ -40,7 +41,12 @@ class _PatchStem(nn.Module):
 
 class DenseNet1D(nn.Module):
     """Dense blocks over time. A stem of non-overlapping patches (a convolution with kernel and
-    stride ``patch``) shortens long look-backs; each transition halves the length again."""
+    stride ``patch``) shortens long look-backs; each transition halves the length again.
+
+    The series is computed as a map one row high, (B, C, 1, L), in channels-last memory: on the
+    CPU, oneDNN's channels-last 2D convolutions and batch norms train this encoder about 1.7x as
+    fast as its 1D kernels (experiments/bench/train_speed.py), and (B, L, C) windows already lie
+    in that layout, so nothing is copied on the way in or out."""
 
     def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 32,
                  growth_rate: int = 16, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
@@ -48,20 +54,24 @@ class DenseNet1D(nn.Module):
                  patch_stride: int | None = None):
         super().__init__()
         stride, self.downsample = patch_stride or patch, 2 ** (len(block_config) - 1)
-        self.stem = _PatchStem(nn.Conv1d(in_channels, stem_channels, kernel_size=patch, stride=stride),
-                               patch, stride, self.downsample)
+        self.stem = PatchStem(nn.Conv2d(in_channels, stem_channels, kernel_size=(1, patch), stride=(1, stride)),
+                              patch, stride, self.downsample)
         self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
-                                drop_rate, dim=1, pool=2, memory_efficient=memory_efficient)
-        self.norm = nn.BatchNorm1d(self.stack.out_channels)
+                                drop_rate, dim=2, pool=(1, 2), memory_efficient=memory_efficient,
+                                kernel=(1, 3))
+        self.norm = nn.BatchNorm2d(self.stack.out_channels)
         self.out_features = self.stack.out_channels
+        self.to(memory_format=torch.channels_last)  # the weights too: about 10 % faster again
 
     def output_length(self, lookback: int) -> int:
         """Feature steps for a look-back of ``lookback`` steps."""
         return self.stem.output_length(lookback) // self.downsample
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.stem(x.transpose(1, 2))
-        return F.relu(self.norm(self.stack(h))).transpose(1, 2)
+        row = x.transpose(1, 2).unsqueeze(2)  # (B, C, 1, L)
+        # the stem's output is channels-last only by chance (not with one input channel)
+        maps = self.stem(row).contiguous(memory_format=torch.channels_last)
+        return F.relu(self.norm(self.stack(maps))).squeeze(2).transpose(1, 2)
 
 
 class DenseNet2D(nn.Module):
@@ -75,8 +85,8 @@ class DenseNet2D(nn.Module):
                  patch_stride: int | None = None):
         super().__init__()
         stride, self.downsample = patch_stride or patch, 2 ** (len(block_config) - 1)
-        self.stem = _PatchStem(nn.Conv2d(1, stem_channels, kernel_size=(1, patch), stride=(1, stride)),
-                               patch, stride, self.downsample)
+        self.stem = PatchStem(nn.Conv2d(1, stem_channels, kernel_size=(1, patch), stride=(1, stride)),
+                              patch, stride, self.downsample)
         self.stack = DenseStack(stem_channels, block_config, growth_rate, bn_size, compression,
                                 drop_rate, dim=2, pool=(1, 2), memory_efficient=memory_efficient)
         self.norm = nn.BatchNorm2d(self.stack.out_channels)
@@ -88,7 +98,9 @@ class DenseNet2D(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         image = x.transpose(1, 2).unsqueeze(1)  # (B, 1, C, L)
-        maps = F.relu(self.norm(self.stack(self.stem(image))))  # (B, F, C, L')
+        # channels-last: about 1.25x as fast a training step on the CPU (see DenseNet1D)
+        maps = self.stem(image).contiguous(memory_format=torch.channels_last)
+        maps = F.relu(self.norm(self.stack(maps)))  # (B, F, C, L')
         return maps.permute(0, 3, 1, 2).flatten(2)  # (B, L', F * C)
 
 
@@ -101,7 +113,7 @@ class ResNet1D(nn.Module):
         super().__init__()
         stride, self.downsample = patch_stride or patch, 2 ** (len(widths) - 1)
         conv = nn.Conv1d(in_channels, widths[0], kernel_size=patch, stride=stride)
-        self.stem = nn.Sequential(_PatchStem(conv, patch, stride, self.downsample),
+        self.stem = nn.Sequential(PatchStem(conv, patch, stride, self.downsample),
                                   nn.BatchNorm1d(widths[0]), nn.ReLU(inplace=True))
         self.stack = ResidualStack(widths[0], widths, blocks_per_stage, dim=1)
         self.out_features = self.stack.out_channels

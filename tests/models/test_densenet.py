@@ -7,6 +7,7 @@ import torchvision
 from forecast.errors import DownloadError
 from forecast.models import image
 from forecast.models.densenet import DenseBlock, DenseLayer, DenseStack, Transition
+from forecast.models.encoders import DenseNet1D, stem_padding
 from forecast.models.image import densenet121, densenet161, densenet169, densenet201, densenet_bc
 from forecast.models.resnet import resnet18
 
@@ -58,6 +59,34 @@ def test_memory_efficient_path_matches_the_standard_one(dim):
         assert torch.equal(a, b), name
     standard.eval(), efficient.eval()
     assert torch.allclose(standard(x), efficient(x), atol=1e-12)
+
+
+def test_densenet1d_on_a_row_map_computes_what_1d_kernels_compute():
+    """DenseNet1D runs as a channels-last map one row high for speed; with the same weights, a
+    stack on Conv1d/BatchNorm1d gives the same features, input gradients and running statistics."""
+    torch.manual_seed(0)
+    encoder = DenseNet1D(3, patch=4, patch_stride=2, block_config=(2, 2), growth_rate=4).double().train()
+    stem = torch.nn.Conv1d(3, 32, kernel_size=4, stride=2).double()
+    stack = DenseStack(32, (2, 2), growth_rate=4, dim=1, pool=2).double().train()
+    norm = torch.nn.BatchNorm1d(stack.out_channels).double()
+    for prefix, module in (("stem.conv.", stem), ("stack.", stack), ("norm.", norm)):
+        module.load_state_dict({name.removeprefix(prefix): value.squeeze(2) if value.dim() == 4 else value
+                                for name, value in encoder.state_dict().items() if name.startswith(prefix)})
+    x = torch.randn(5, 31, 3, dtype=torch.float64)
+    inputs = [x.clone().requires_grad_(), x.clone().requires_grad_()]
+    ours = encoder(inputs[0])
+    assert stem_padding(31, 4, 2, 2) == 3
+    padded = torch.nn.functional.pad(inputs[1].transpose(1, 2), (3, 0), mode="replicate")
+    reference = torch.relu(norm(stack(stem(padded)))).transpose(1, 2)
+    assert ours.shape == reference.shape == (5, encoder.output_length(31), stack.out_channels)
+    assert torch.allclose(ours, reference, atol=1e-12)
+    weights = torch.randn_like(ours)
+    (ours * weights).sum().backward()
+    (reference * weights).sum().backward()
+    assert torch.allclose(inputs[0].grad, inputs[1].grad, atol=1e-12)
+    assert torch.allclose(encoder.stack.denseblock2.denselayer2.norm1.running_var,
+                          stack.denseblock2.denselayer2.norm1.running_var, atol=1e-12)
+    assert encoder.stack.denseblock1.denselayer1.conv2.kernel_size == (1, 3)
 
 
 def test_dropout_is_applied_only_in_training():
