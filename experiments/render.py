@@ -80,7 +80,11 @@ STUDIES = (
           "`python -m experiments.bench.train_speed --datasets etth1,weather`.",
           None, {"peak": "The machine's peak", "speed": "Training against the plain loop",
                  "profile": "Where one epoch of ours goes (seconds)", "inference": "Inference against the plain loop",
-                 "peer": "Beside neuralforecast (one seed each: not a ranking)"}),
+                 "peer": "Beside neuralforecast (one seed each: not a ranking)",
+                 "speed (defaults)": "The library's defaults (seq2seq head, every channel in one sample, batch 128; "
+                                     "`--config defaults`): training against the plain loop",
+                 "profile (defaults)": "The library's defaults: where one epoch of ours goes (seconds)",
+                 "inference (defaults)": "The library's defaults: inference against the plain loop"}),
     Study("contention", "Two fits side by side",
           "A DenseNet-LSTM fit (ETTh1's first 6,000 rows, the defaults, 2 epochs) alone, then two started together in "
           "processes of their own, with the cores shared between fits (the default) and blind to each other (before; "

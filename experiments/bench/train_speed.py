@@ -6,13 +6,16 @@ bf16-mixed, with the epoch's time by part (data, forward, backward, optimizer, v
 checkpointing, hooks and logging) from Lightning's profiler. Achieved GFLOP/s are set against
 the machine's own peak, a large matrix product in fp32 and in bf16 measured in the same run, and
 the processor is named (and its bf16 units). Inference: the plain loop in fp32 and bf16 and ours.
+The reference for the channels-last encoder is the plain fp32 loop with the encoder on the 1D
+kernels it ran on before. ``--config defaults`` times the library's defaults instead of the YAML
+(tables "speed (defaults)" and so on).
 Then, beside a peer library: neuralforecast's DLinear (the ``bench`` extra) and our DLinear and
 DenseNet-LSTM, each trained for ``--peer-epochs`` passes over the same training windows of the
 first dataset (H=96, no early stopping) and scored on every test window, in the same process.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.train_speed \
         [--datasets etth1,weather] [--threads 2] [--windows 4096] [--eval-windows N] [--device cpu|cuda] \
-        [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10]
+        [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10] [--config yaml|defaults]
 
 Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer).
 """
@@ -49,12 +52,13 @@ from experiments import records
 from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
 
 
-def setup(name: str, windows: int, device: str, eval_windows: int | None = None):
+def setup(name: str, windows: int, device: str, eval_windows: int | None = None, config: str = "yaml"):
     """The DataModule (training windows cut to the first ``windows``, validation and test windows
     to the first ``eval_windows``) and a fresh network, both as the YAML configures them
-    (channel-independent: each channel of a window is one sample)."""
-    settings = resolve({**defaults(), "target": None, "lookback": 336, "horizon": 96,
-                        **yaml.safe_load(CONFIG.read_text())})
+    (channel-independent: each channel of a window is one sample) or, with ``config="defaults"``,
+    as the library's defaults do (seq2seq head, every channel in one sample)."""
+    chosen = yaml.safe_load(CONFIG.read_text()) if config == "yaml" else {}
+    settings = resolve({**defaults(), "target": None, "lookback": 336, "horizon": 96, **chosen})
     data = load_dataset(name)
     module = SeriesDataModule(data, WindowSpec(336, 96), ltsf_split(data, name), batch_size=128,
                               eval_batch_size=256, channel_independent=settings["channel_independent"])
@@ -249,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--windows", type=int, default=4096, help="training windows per epoch")
     parser.add_argument("--eval-windows", type=int, default=None, help="validation and test windows (default: all)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--config", default="yaml", choices=("yaml", "defaults"),
+                        help="the network: configs/densenet-lstm.yaml or the library's defaults")
     parser.add_argument("--compile", default="yes", choices=("yes", "no"), help="time the compiled loops")
     parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
     parser.add_argument("--peer-epochs", type=int, default=10)
@@ -266,13 +272,14 @@ def main(argv: list[str] | None = None) -> None:
                               metrics={"GFLOP/s": peak}, **facts) for kind, peak in peaks.items()]
     print(f"{processor}: peak {peaks['fp32']:.0f} GFLOP/s fp32, {peaks['bf16']:.0f} bf16", flush=True)
     accelerator = "gpu" if args.device == "cuda" else "cpu"
+    tables = "" if args.config == "yaml" else " (defaults)"
     for name in names:
-        module, fresh, settings = setup(name, args.windows, args.device, args.eval_windows)
+        module, fresh, settings = setup(name, args.windows, args.device, args.eval_windows, args.config)
         train, test = module.datasets["train"], module.datasets["test"]
         # a window holds every channel; channel-independent training makes each channel a sample
         windows, samples = len(train.origins), len(train)
         flops = training_flops(copy.deepcopy(fresh), train) * samples / windows
-        speed = dict(study="train_speed", table="speed", dataset=name, budget=budget, **facts)
+        speed = dict(study="train_speed", table=f"speed{tables}", dataset=name, budget=budget, **facts)
 
         def row(label: str, seconds: float, reference: float, **extra) -> dict:
             achieved = flops * windows / seconds / 1e9
@@ -299,13 +306,13 @@ def main(argv: list[str] | None = None) -> None:
             epoch = time.perf_counter() - start - scoring
             written.append(row(f"ours, {precision}: one epoch and its validation pass", epoch, plain))
             written.append(records.record(
-                study="train_speed", table="profile", dataset=name, budget=budget,
+                study="train_speed", table=f"profile{tables}", dataset=name, budget=budget,
                 row=f"ours, {precision}", metrics={**{f"{part} s": seconds for part, seconds in trained.profile.items()},
                                                    "before the epochs: scoring the untrained network s": scoring}, **facts))
             print(written[-2]["row"], {k: round(v, 3) for k, v in written[-2]["metrics"].items()}, flush=True)
             print(written[-1]["row"], {k: round(v, 2) for k, v in written[-1]["metrics"].items()}, flush=True)
         network = copy.deepcopy(fresh)
-        inference = dict(study="train_speed", table="inference", dataset=name, budget=budget, **facts)
+        inference = dict(study="train_speed", table=f"inference{tables}", dataset=name, budget=budget, **facts)
         plain = plain_inference(network, test, args.device)
         for label, seconds in (("plain loop, fp32 (the reference)", plain),
                                ("plain loop, fp32, the encoder on 1D kernels (as before channels-last)",
@@ -324,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
                     for label, metrics in beside_neuralforecast(names[0], args.peer_epochs, args.device)]
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
-    rerun = {"peak", "speed", "profile", "inference"}  # earlier rows of these tables, under other names, go
+    rerun = {"peak", *(f"{part}{tables}" for part in ("speed", "profile", "inference"))}  # their earlier rows go
     print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] in rerun)}")
 
 

@@ -44,3 +44,28 @@ def test_training_flops_add_the_lstm_gates_to_the_counted_products():
     gates = 2 * 7 * 4 * 5 * (3 + 5)  # per window, forward
     linear = 2 * 35 * 6  # per window, forward; its backward counts twice that (input and weight)
     assert training_flops(Tiny(), windows) == 3 * gates + 3 * linear
+
+
+def test_the_1d_kernel_reference_has_the_encoders_shapes_and_parameters():
+    from experiments.bench.train_speed import on_1d_kernels
+    from forecast.config import defaults, resolve
+    from forecast.models.build import build_model
+
+    settings = resolve({**defaults(), "target": None, "lookback": 64, "horizon": 8, "patch": 4, "patch_stride": 2})
+    network = build_model("densenet-lstm", settings, 3, 3, 0)
+    reference = on_1d_kernels(network)
+    convolutions = [type(m) for m in reference.encoder.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))]
+    assert set(convolutions) == {torch.nn.Conv1d}
+    assert network.encoder.stack.denseblock1.denselayer1.conv2.weight.dim() == 4
+    x, f = torch.randn(2, 64, 3), torch.zeros(2, 8, 0)
+    assert network.encoder(x).shape == reference.encoder(x).shape
+    assert reference(x, f).shape == network(x, f).shape == (2, 8, 3)
+
+
+def test_the_bench_times_the_yaml_or_the_librarys_defaults(data_dir):
+    from experiments.bench.train_speed import setup
+
+    module, network, settings = setup("etth1", 16, "cpu", 16, config="defaults")
+    assert settings["head"] == "seq2seq" and not module.channel_independent and len(module.datasets["train"]) == 16
+    module, network, settings = setup("etth1", 16, "cpu", 16)
+    assert settings["head"] == "flatten" and module.channel_independent
