@@ -76,8 +76,10 @@ STUDIES = (
     Study("train_speed", "Training speed",
           "The YAML DenseNet-LSTM's training and inference against a plain fp32 PyTorch loop in the same process "
           "(ratio > 1: faster), in fp32, bf16 and compiled, with the epoch's time by part and the achieved GFLOP/s "
-          "against the machine's measured peak; and beside neuralforecast. "
-          "`python -m experiments.bench.train_speed --datasets etth1,weather`.",
+          "against the machine's measured peak, and the same loop with the encoder on the 1D kernels it ran on before "
+          "channels-last; beside neuralforecast; then the library's defaults. "
+          "`python -m experiments.bench.train_speed --datasets etth1,weather --peer none` and "
+          "`... --compile no --config defaults`.",
           None, {"peak": "The machine's peak", "speed": "Training against the plain loop",
                  "profile": "Where one epoch of ours goes (seconds)", "inference": "Inference against the plain loop",
                  "peer": "Beside neuralforecast (one seed each: not a ranking)",
