@@ -69,7 +69,7 @@ class DenseNet1D(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         row = x.transpose(1, 2).unsqueeze(2)  # (B, C, 1, L)
-        # the stem's output is channels-last only by chance (not with one input channel)
+        # with one input channel the stem's output comes back plain (NCHW): the stack wants channels-last
         maps = self.stem(row).contiguous(memory_format=torch.channels_last)
         return F.relu(self.norm(self.stack(maps))).squeeze(2).transpose(1, 2)
 
