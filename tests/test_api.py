@@ -123,10 +123,10 @@ def test_fit_and_predict_print_nothing_and_warn_nothing(capfd):
     assert [str(w.message) for w in caught] == []
 
 
-def test_fit_leaves_the_deterministic_switch_as_it_found_it():
-    before = torch.are_deterministic_algorithms_enabled()
+def test_fit_leaves_the_deterministic_switches_as_it_found_them():
+    before = torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory
     forecast.Forecaster(model="lstm", target="y", max_epochs=1, **SMALL).fit(noisy_sine(rows=300))
-    assert torch.are_deterministic_algorithms_enabled() == before
+    assert (torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory) == before
 
 
 def test_no_look_ahead_changing_the_future_never_changes_a_forecast():

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
+import torch.utils.deterministic
 
 LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning",
                      "lightning_fabric")
@@ -36,16 +37,19 @@ def quiet(verbose: bool = False) -> Iterator[None]:
 
 @contextmanager
 def restored_torch_flags() -> Iterator[None]:
-    """Whatever a Trainer sets for determinism (deterministic algorithms, cuDNN benchmark, the
-    cuBLAS workspace variable) is set back to the caller's values afterwards."""
+    """Whatever a Trainer sets for determinism (deterministic algorithms and their filling of new
+    memory, cuDNN benchmark, the cuBLAS workspace variable) is set back to the caller's values
+    afterwards."""
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
     benchmark = torch.backends.cudnn.benchmark
     workspace = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+        torch.utils.deterministic.fill_uninitialized_memory = fill
         torch.backends.cudnn.benchmark = benchmark
         if workspace is None:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

@@ -8,6 +8,8 @@ import torch
 
 import forecast
 from forecast.training.forecasting import ForecastingModule
+from forecast.training.scope import restored_torch_flags
+from forecast.training.trainer import make_trainer
 
 
 def test_ctrl_c_during_training_is_a_keyboard_interrupt_and_sigint_works_again(monkeypatch):
@@ -137,3 +139,11 @@ def test_an_epoch_average_decays_by_the_steps_of_its_span():
     assert average._update(torch.tensor(1.0), torch.tensor(3.0), torch.tensor(1)).item() == pytest.approx(1.2)
     with pytest.raises(ValueError, match="positive number of epochs"):
         EpochAverage(epochs=0)
+
+
+def test_the_cpu_trainer_is_deterministic_without_filling_every_new_tensor():
+    # the fill is a debugging aid of deterministic mode that cost 10 % of a CPU epoch
+    with restored_torch_flags():
+        make_trainer(log_dir=None, accelerator="cpu", progress=False)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert not torch.utils.deterministic.fill_uninitialized_memory
