@@ -42,7 +42,7 @@ def forecast_windows(network: nn.Module, dataset: WindowDataset, target_scaler: 
                 truths[window] = batch["y"].numpy()
     if forecasts is None:
         raise ValueError("no windows to forecast")
-    forecasts = np.moveaxis(target_scaler.inverse_transform(np.moveaxis(forecasts, -1, -2)), -1, -2)
+    forecasts = target_scaler.inverse_transform(forecasts, axis=-2)  # (windows, H, C, Q)
     if not np.isfinite(forecasts).all():
         raise FloatingPointError("the model produced non-finite forecasts")
     return forecasts, None if truths is None else target_scaler.inverse_transform(truths)

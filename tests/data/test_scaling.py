@@ -24,6 +24,14 @@ def test_scalers_match_scikit_learn(kind):
     assert all(isinstance(v, (str, list)) for v in ours.state().values())
 
 
+def test_inverse_transform_takes_the_channel_axis_anywhere():
+    scaler = Scaler().fit(np.array([[0.0, 10.0], [2.0, 30.0]]))  # centers 1 and 20, scales 1 and 10
+    forecasts = np.array([[[1.0, -1.0], [0.5, 2.0]]])  # (window, channel, quantile)
+    assert np.array_equal(scaler.inverse_transform(forecasts, axis=-2),
+                          [[[2.0, 0.0], [25.0, 40.0]]])
+    assert np.array_equal(scaler.inverse_transform(np.array([[1.0, 0.5]])), [[2.0, 25.0]])
+
+
 finite = st.floats(-1e3, 1e3).map(lambda v: round(v, 3))  # realistic precision
 
 
