@@ -184,7 +184,7 @@ def ablation(items: list[dict[str, Any]]) -> str:
         cells, verdicts = group(mine)
         changes = {(item["row"], item["budget"]): item.get("changes", "") for item in mine}
         rows = []
-        for (row, budget, horizon), runs in sorted(cells.items(), key=lambda kv: budget_order(kv[0][1])):
+        for (row, budget, _), runs in sorted(cells.items(), key=lambda kv: budget_order(kv[0][1])):
             val = summary(runs, "val_mse") if "val_mse" in runs[0]["metrics"] else None
             past = f"{seeds(runs) - kept(runs)}/{seeds(runs)}" if runs[0]["metrics"].get("epochs") else ""
             rows.append([row, changes[(row, budget)], budget, spread(*val) if val else "", past, spread(*summary(runs, "mse")),

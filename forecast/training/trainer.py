@@ -66,14 +66,14 @@ def make_trainer(max_epochs: int = 20, accelerator: str = "auto", devices: int |
     if deterministic is None:  # cuDNN's LSTM kernels have no deterministic variant
         deterministic = True if not torch.cuda.is_available() else "warn"
     trainer = L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices,
-                     strategy=strategy, precision=precision or default_precision(accelerator),
-                     callbacks=callbacks, logger=run_logger, enable_checkpointing=bool(checkpoints and log_dir),
-                     enable_progress_bar=False, enable_model_summary=False,
-                     gradient_clip_val=gradient_clip, deterministic=deterministic,
-                     use_distributed_sampler=False, default_root_dir=str(log_dir) if log_dir else None,
-                     # validate() before fit() scores the untrained network; under inference mode it
-                     # would leave the module's metric states as inference tensors fit() cannot update
-                     inference_mode=False, **trainer_options)
+                        strategy=strategy, precision=precision or default_precision(accelerator),
+                        callbacks=callbacks, logger=run_logger, enable_checkpointing=bool(checkpoints and log_dir),
+                        enable_progress_bar=False, enable_model_summary=False,
+                        gradient_clip_val=gradient_clip, deterministic=deterministic,
+                        use_distributed_sampler=False, default_root_dir=str(log_dir) if log_dir else None,
+                        # validate() before fit() scores the untrained network; under inference mode it
+                        # would leave the module's metric states as inference tensors fit() cannot update
+                        inference_mode=False, **trainer_options)
     # deterministic mode also fills every new tensor with NaN, to expose kernels that read memory
     # they never wrote; that debugging aid cost 10 % of a CPU training epoch, and no result
     # depends on it (train_network's scope restores the caller's setting)
