@@ -12,14 +12,15 @@ time, each in a process of one thread. DenseNet-LSTM's YAML row runs
 experiments/configs/densenet-lstm.yaml (written by tune.py from validation MSE, never test).
 
 Writes one record per seed of each cell (test MSE and MAE, validation MSE, fit seconds, epochs,
-whether the untrained start was kept) and one per verdict to the records' ``ltsf.jsonl``; a cell
-run again replaces its old records. ``python -m experiments.render`` renders the summary.
+whether the untrained start was kept) and one per verdict to the records' ``ltsf.jsonl``, each
+cell as soon as its seeds are done; a cell run again replaces its old records. ``python -m experiments.render`` renders the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 
 from forecast.data import load_dataset
 
@@ -61,14 +62,25 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[tuple[str, int, str], list[dict]] = {}
     settings = [settings_of(row, args, horizon, seed) for _, horizon, row, seed in keys]
     data, split = [datasets[key[0]] for key in keys], [splits[key[0]][0] for key in keys]
+    facts = records.provenance(args.accelerator, **{name: data_file(name) for name in datasets})
+    seeds_of = Counter(key[:3] for key in keys)
     with cell_map(args.jobs) as fit:
         for (name, horizon, row, seed), result in zip(keys, fit(run_cell, settings, data, split)):
             runs.setdefault((name, horizon, row), []).append(result)
             print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
                   f"({result['seconds']:.0f} s, {result['epochs']} epochs"
                   f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
-    facts = records.provenance(args.accelerator, **{name: data_file(name) for name in datasets})
-    facts["run_wall_s"] = round(time.perf_counter() - wall)
+            if len(runs[name, horizon, row]) == seeds_of[name, horizon, row]:  # saved as cells end: a stopped run keeps them
+                done = {cell: results for cell, results in runs.items() if len(results) == seeds_of[cell]}
+                facts["run_wall_s"] = round(time.perf_counter() - wall)
+                path = records.save("ltsf", cell_records(done, args, seeds, rows, datasets, splits, facts), args.records)
+    print(f"records: {path}")
+
+
+def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Namespace, seeds: list[int],
+                 rows: list[str], datasets: dict, splits: dict, facts: dict) -> list[dict]:
+    """The records of the finished cells ``runs``: one per seed, and a verdict against each bar
+    that has finished too."""
     written = []
     for (name, horizon, row), results in runs.items():
         cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience))
@@ -81,12 +93,11 @@ def main(argv: list[str] | None = None) -> None:
                                           **cell, **common))
         trained = [r for r in rows if r not in ONE_RUN]
         for bar in BARS:
-            if bar in rows and row in judged_against(bar, trained):
+            if (name, horizon, bar) in runs and row in judged_against(bar, trained):
                 text = verdict(results, runs[(name, horizon, bar)], horizon)
                 written.append(records.record("ltsf", row, {"verdict": text}, table="verdict", against=bar,
                                               **cell, **common))
-    print(f"records: {records.save('ltsf', written, args.records)}")
-
+    return written
 
 if __name__ == "__main__":
     main()

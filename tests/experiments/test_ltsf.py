@@ -44,6 +44,26 @@ def test_a_rerun_of_one_cell_replaces_only_that_cell(tmp_path, data_dir):
     assert changed == [192] and after[1]["metrics"]["mse"] == before[1]["metrics"]["mse"]  # the same figure, the new run's provenance
 
 
+def test_a_stopped_table_keeps_the_cells_it_finished(tmp_path, data_dir, monkeypatch):
+    from experiments.ltsf import run as table
+
+    fitted = table.run_cell
+
+    def stopped_at_the_network(settings, data, split):  # as a long run stopped in its third cell
+        if settings["model"] == "densenet-lstm":
+            raise KeyboardInterrupt
+        return fitted(settings, data, split)
+
+    monkeypatch.setattr(table, "run_cell", stopped_at_the_network)
+    with pytest.raises(KeyboardInterrupt):
+        table.main(["--datasets", "etth1", "--horizons", "96", "--seeds", "0",
+                    "--rows", "naive,linear (closed-form ridge),DenseNet-LSTM (RevIN and direct head)",
+                    "--records", str(tmp_path)])
+    written = records.load("ltsf", tmp_path)
+    assert [r["row"] for r in written] == ["naive", "linear (closed-form ridge)"]
+    assert round(written[1]["metrics"]["mse"], 4) == 0.3702
+
+
 @pytest.mark.slow
 def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, data_dir):
     done = run("ltsf.ablate", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
