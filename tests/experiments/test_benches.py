@@ -69,3 +69,18 @@ def test_the_bench_times_the_yaml_or_the_librarys_defaults(data_dir):
     assert settings["head"] == "seq2seq" and not module.channel_independent and len(module.datasets["train"]) == 16
     module, network, settings = setup("etth1", 16, "cpu", 16)
     assert settings["head"] == "flatten" and module.channel_independent
+
+
+def test_the_bench_validates_in_proportion_to_the_training_windows_it_keeps(data_dir):
+    from experiments.bench.train_speed import setup
+    from forecast.data import load_dataset, ltsf_split
+    from forecast.data.datamodule import SeriesDataModule
+
+    whole = SeriesDataModule(load_dataset("etth1"), WindowSpec(336, 96), ltsf_split(load_dataset("etth1"), "etth1"))
+    whole.setup("fit")
+    train, val, test = (len(whole.datasets[part].origins) for part in ("train", "val", "test"))
+    module, _, _ = setup("etth1", train // 4, "cpu", config="defaults")
+    assert len(module.datasets["val"].origins) == round(val * (train // 4) / train)
+    assert len(module.datasets["test"].origins) == test  # inference is timed on every test window
+    module, _, _ = setup("etth1", train // 4, "cpu", 100, config="defaults")
+    assert len(module.datasets["val"].origins) == len(module.datasets["test"].origins) == 100
