@@ -13,7 +13,8 @@ experiments/configs/densenet-lstm.yaml (written by tune.py from validation MSE, 
 
 Writes one record per seed of each cell (test MSE and MAE, validation MSE, fit seconds, epochs,
 whether the untrained start was kept) and one per verdict to the records' ``ltsf.jsonl``, each
-cell as soon as its seeds are done; a cell run again replaces its old records. ``python -m experiments.render`` renders the summary.
+cell as soon as its seeds are done (a stopped run keeps the cells it finished); a cell run again
+replaces its old records. ``python -m experiments.render`` renders the summary.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
                   f"({result['seconds']:.0f} s, {result['epochs']} epochs"
                   f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
-            if len(runs[name, horizon, row]) == seeds_of[name, horizon, row]:  # saved as cells end: a stopped run keeps them
+            if len(runs[name, horizon, row]) == seeds_of[name, horizon, row]:
                 done = {cell: results for cell, results in runs.items() if len(results) == seeds_of[cell]}
                 facts["run_wall_s"] = round(time.perf_counter() - wall)
                 path = records.save("ltsf", cell_records(done, args, seeds, rows, datasets, splits, facts), args.records)
@@ -98,6 +99,7 @@ def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Na
                 written.append(records.record("ltsf", row, {"verdict": text}, table="verdict", against=bar,
                                               **cell, **common))
     return written
+
 
 if __name__ == "__main__":
     main()
