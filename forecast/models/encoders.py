@@ -45,8 +45,8 @@ class DenseNet1D(nn.Module):
 
     The series is computed as a map one row high, (B, C, 1, L), in channels-last memory: on the
     CPU, oneDNN's channels-last 2D convolutions and batch norms are faster than its 1D kernels
-    (a whole training step 1.04-1.18x: experiments/bench/train_speed.py), and (B, L, C) windows
-    already lie in that layout, so nothing is copied on the way in or out."""
+    (the train_speed bench measures both in one run), and (B, L, C) windows already lie in that
+    layout, so nothing is copied on the way in or out."""
 
     def __init__(self, in_channels: int, patch: int = 8, stem_channels: int = 32,
                  growth_rate: int = 16, block_config: tuple[int, ...] = (3, 3), bn_size: int = 4,
