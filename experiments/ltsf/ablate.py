@@ -22,7 +22,7 @@ from forecast.data import load_dataset, ltsf_split
 from forecast.data.registry import dataset_path
 
 from experiments import records
-from experiments.ltsf.protocol import PATIENCE, PATIENCE_HELP, UNTRAINED, budget, run_cell, verdict
+from experiments.ltsf.protocol import PATIENCE, PATIENCE_HELP, UNTRAINED, budget, metrics_of, run_cell, verdict
 
 BASE = dict(model="densenet-lstm", head="direct", lr=1e-4, lookback=336)
 # variant -> (what it changes, the settings it overrides)
@@ -122,12 +122,6 @@ def variant(name: str) -> tuple[str, dict]:
     """What a variant changes and its settings; "a+b" is a's changes, then b's on top."""
     parts = [VARIANTS[part] for part in name.split("+")]
     return "; ".join(about for about, _ in parts), {key: value for _, changes in parts for key, value in changes.items()}
-
-
-def metrics_of(result: dict) -> dict:
-    return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
-            "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-            "epochs": result["epochs"], "kept_start": result["kept_start"]}
 
 
 if __name__ == "__main__":

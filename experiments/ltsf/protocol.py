@@ -100,6 +100,13 @@ def run_cell(settings: dict, data, split) -> dict:
             "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0), "kept_start": kept}
 
 
+def metrics_of(result: dict) -> dict:
+    """The figures a record keeps of one fit."""
+    return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
+            "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
+            "epochs": result["epochs"], "kept_start": result["kept_start"]}
+
+
 def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:
     """Better / worse than the bar only when every seed's Diebold-Mariano test (HLN, one-sided, 5 %)
     says so and the gap exceeds the seed spread; level otherwise. ``bars`` is one run (the ridge: no

@@ -15,20 +15,32 @@ Writes one record per seed of each cell (test MSE and MAE, validation MSE, fit s
 whether the untrained start was kept) and one per verdict to the records' ``ltsf.jsonl``, each
 cell as soon as its seeds are done (a stopped run keeps the cells it finished); a cell run again
 replaces its old records. ``python -m experiments.render`` renders the summary.
+
+``--keep-fits DIR`` keeps each fit's per-window test losses in DIR (not committed), and a later run
+takes a fit it finds there instead of fitting it again: a cell longer than a session (Weather's
+network on every training window) runs over several, one seed at a time. A kept fit is found only
+under the same dataset, settings, data checksum and commit, so a cell's seeds all come from one
+version of the code; each seed's record names the machine that fitted it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import re
 import time
 from collections import Counter
+from pathlib import Path
+
+import numpy as np
 
 from forecast.data import load_dataset
 
 from experiments import records
 from experiments.ltsf.protocol import (ONE_RUN, PATIENCE, PATIENCE_HELP, PLAIN, RIDGE, ROWS, START, budget,
-                                       cell_map, data_file, judged_against, run_cell, settings_of, split_of,
-                                       verdict)
+                                       cell_map, data_file, judged_against, metrics_of, run_cell, settings_of,
+                                       split_of, verdict)
 
 BARS = (RIDGE, START, "naive", PLAIN)
 
@@ -47,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated names from ROWS (no name holds a comma)")
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--jobs", type=int, default=1, help="cells fitted at a time, each in a process of one thread")
+    parser.add_argument("--keep-fits", metavar="DIR",
+                        help="keep each fit in DIR and take one kept there by an earlier run instead of fitting it again")
     records.add_records_option(parser)
     args = parser.parse_args(argv)
     wall = time.perf_counter()
@@ -64,18 +78,50 @@ def main(argv: list[str] | None = None) -> None:
     settings = [settings_of(row, args, horizon, seed) for _, horizon, row, seed in keys]
     data, split = [datasets[key[0]] for key in keys], [splits[key[0]][0] for key in keys]
     facts = records.provenance(args.accelerator, **{name: data_file(name) for name in datasets})
+    kept = [kept_fit(args.keep_fits, key, setting, facts) if args.keep_fits else None
+            for key, setting in zip(keys, settings)]
     seeds_of = Counter(key[:3] for key in keys)
     with cell_map(args.jobs) as fit:
-        for (name, horizon, row, seed), result in zip(keys, fit(run_cell, settings, data, split)):
+        for (name, horizon, row, seed), result in zip(keys, fit(fit_or_reuse, settings, data, split, kept)):
             runs.setdefault((name, horizon, row), []).append(result)
             print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
                   f"({result['seconds']:.0f} s, {result['epochs']} epochs"
-                  f"{', the untrained start kept' if result['kept_start'] else ''})", flush=True)
+                  f"{', the untrained start kept' if result['kept_start'] else ''}"
+                  f"{', fitted by an earlier run' if result.get('reused') else ''})", flush=True)
             if len(runs[name, horizon, row]) == seeds_of[name, horizon, row]:
                 done = {cell: results for cell, results in runs.items() if len(results) == seeds_of[cell]}
                 facts["run_wall_s"] = round(time.perf_counter() - wall)
                 path = records.save("ltsf", cell_records(done, args, seeds, rows, datasets, splits, facts), args.records)
     print(f"records: {path}")
+
+
+def kept_fit(folder: str, key: tuple[str, int, str, int], settings: dict, facts: dict) -> Path:
+    """Where one fit is kept: named by its cell and seed, and by a digest of everything it depends on
+    (dataset, settings, data checksum, commit), so that no other fit is ever taken for it."""
+    name, horizon, row, seed = key
+    depends = json.dumps({"dataset": name, "settings": settings, "data": facts["data_sha256"][name],
+                          "commit": facts["commit"]}, sort_keys=True, default=str)
+    digest = hashlib.sha256(depends.encode()).hexdigest()[:16]
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{name}-{horizon}-{row}".lower()).strip("-")
+    return Path(folder) / f"{slug}-seed{seed}-{digest}.npz"
+
+
+def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
+    """``run_cell``, or the fit an earlier run kept at ``kept``; a new fit is kept there whole or not
+    at all (written, then renamed)."""
+    if kept is not None and kept.is_file():
+        with np.load(kept, allow_pickle=False) as saved:
+            return {"mse": saved["mse"], "mae": saved["mae"], **json.loads(str(saved["facts"])), "reused": True}
+    result = {**run_cell(settings, data, split), "machine": records.machine()}
+    if kept is not None:
+        facts = {"val_mse": float(result["val_mse"]), "seconds": float(result["seconds"]),
+                 "epochs": int(result["epochs"]), "kept_start": bool(result["kept_start"]), "machine": result["machine"]}
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        part = kept.with_suffix(".part")
+        with part.open("wb") as file:
+            np.savez(file, mse=result["mse"], mae=result["mae"], facts=json.dumps(facts))
+        part.replace(kept)
+    return result
 
 
 def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Namespace, seeds: list[int],
@@ -87,11 +133,9 @@ def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Na
         cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience))
         common = {**facts, "split": splits[name][1], "rows_of_data": sum(datasets[name].lengths().values())}
         for seed, result in zip(seeds, results):
-            metrics = {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
-                       "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-                       "epochs": result["epochs"], "kept_start": result["kept_start"]}
-            written.append(records.record("ltsf", row, metrics, seed=None if row in ONE_RUN else seed,
-                                          **cell, **common))
+            fitted = {"machine": result["machine"], **({"fitted_by_an_earlier_run": True} if result.get("reused") else {})}
+            written.append(records.record("ltsf", row, metrics_of(result), seed=None if row in ONE_RUN else seed,
+                                          **cell, **{**common, **fitted}))
         trained = [r for r in rows if r not in ONE_RUN]
         for bar in BARS:
             if (name, horizon, bar) in runs and row in judged_against(bar, trained):

@@ -64,6 +64,34 @@ def test_a_stopped_table_keeps_the_cells_it_finished(tmp_path, data_dir, monkeyp
     assert round(written[1]["metrics"]["mse"], 4) == 0.3702
 
 
+def test_a_kept_fit_is_taken_by_a_later_run_of_the_same_settings_only(tmp_path, data_dir, monkeypatch):
+    from experiments.ltsf import run as table
+
+    fitted, calls, results = table.run_cell, [], []
+
+    def counted(settings, data, split):
+        calls.append(settings["model"])
+        results.append(fitted(settings, data, split))
+        return results[-1]
+
+    def table_run(*flags: str) -> list[dict]:
+        table.main(["--datasets", "etth1", "--horizons", "96", "--rows", "naive,linear (closed-form ridge)",
+                    "--keep-fits", str(tmp_path / "fits"), "--records", str(tmp_path / "records"), *flags])
+        return [r for r in records.load("ltsf", tmp_path / "records") if r["table"] is None]
+
+    monkeypatch.setattr(table, "run_cell", counted)
+    first = table_run()
+    assert calls == ["naive", "linear"] and len(list((tmp_path / "fits").glob("*.npz"))) == 2
+    again = table_run()  # as a session that finishes a cell another began
+    assert calls == ["naive", "linear"]
+    assert [r["metrics"] for r in again] == [r["metrics"] for r in first]
+    assert all(r["fitted_by_an_earlier_run"] for r in again) and "fitted_by_an_earlier_run" not in first[0]
+    ridge = table.fit_or_reuse({}, None, None, next((tmp_path / "fits").glob("*linear*.npz")))
+    assert np.array_equal(ridge["mse"], results[1]["mse"]) and np.array_equal(ridge["mae"], results[1]["mae"])
+    table_run("--epochs", "3")  # other settings: fitted again, never taken from the kept ones
+    assert calls == ["naive", "linear"] * 2 and len(list((tmp_path / "fits").glob("*.npz"))) == 4
+
+
 @pytest.mark.slow
 def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, data_dir):
     done = run("ltsf.ablate", "--seeds", "0", "--epochs", "1", "--variants", "untrained,base,no-highway",
