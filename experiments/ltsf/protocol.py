@@ -94,17 +94,18 @@ def run_cell(settings: dict, data, split) -> dict:
     forecasts, truth = forecast_windows(model.network_, module.datasets["test"], module.target_scaler)
     scale = module.target_scaler.scale
     error = (forecasts[..., 0] - truth) / scale
-    kept = any(note.startswith("no epoch beat the untrained network") for note in model.notes_)
     return {"mse": (error ** 2).mean(axis=(1, 2)), "mae": np.abs(error).mean(axis=(1, 2)),
             "val_mse": model.evaluate(part="val")["mse_scaled"],  # what a choice may be made on
-            "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0), "kept_start": kept}
+            "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0),
+            "kept_start": model.training_metrics_.get("best_epoch") == 0,  # no epoch beat the start
+            "best_epoch": model.training_metrics_.get("best_epoch", 0)}
 
 
 def metrics_of(result: dict) -> dict:
     """The figures a record keeps of one fit."""
     return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
             "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-            "epochs": result["epochs"], "kept_start": result["kept_start"]}
+            "epochs": result["epochs"], "kept_start": result["kept_start"], "best_epoch": result["best_epoch"]}
 
 
 def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:

@@ -115,7 +115,8 @@ def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
     result = {**run_cell(settings, data, split), "machine": records.machine()}
     if kept is not None:
         facts = {"val_mse": float(result["val_mse"]), "seconds": float(result["seconds"]),
-                 "epochs": int(result["epochs"]), "kept_start": bool(result["kept_start"]), "machine": result["machine"]}
+                 "epochs": int(result["epochs"]), "kept_start": bool(result["kept_start"]),
+                 "best_epoch": int(result["best_epoch"]), "machine": result["machine"]}
         kept.parent.mkdir(parents=True, exist_ok=True)
         part = kept.with_suffix(".part")
         with part.open("wb") as file:

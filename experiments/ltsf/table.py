@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,11 @@ def spread(mean: float, std: float | None) -> str:
 
 def kept(runs: list[dict[str, Any]]) -> int:
     return int(sum(run["metrics"].get("kept_start") or 0 for run in runs))
+
+
+def still_falling(runs: list[dict[str, Any]]) -> int:
+    """The seeds whose best epoch on validation was their last (of more than one)."""
+    return sum(1 for run in runs if run["metrics"].get("best_epoch") == run["metrics"].get("epochs", 0) > 1)
 
 
 def seeds(runs: list[dict[str, Any]]) -> int:
@@ -112,15 +118,22 @@ def others(cells: dict, verdicts: dict, dataset: str) -> str:
                                            for (row, budget), hs in by_row(said[word]).items())
                  for word in ("better", "worse") if said[word]]
         lines.append(f"- Against {name}: " + ("; ".join(words) + "; level elsewhere." if words else "level everywhere."))
-    started = defaultdict(list)
+    lines.append(seed_counts(cells, kept, "Seeds in which no epoch beat the untrained start on validation (it was kept)"))
+    lines.append(seed_counts(cells, still_falling, "Seeds whose validation loss still fell in their last epoch "
+                                                   "(a longer budget may pay)"))
+    return "\n".join(line for line in lines if line)
+
+
+def seed_counts(cells: dict, count: Callable[[list[dict[str, Any]]], int], what: str) -> str:
+    """A line naming, row by row, the seeds ``count`` counts at each horizon; empty when it counts none."""
+    found = defaultdict(list)
     for (row, budget, horizon), runs in cells.items():
-        if kept(runs):
-            started[(row, budget)].append(f"{kept(runs)}/{seeds(runs)} at {horizon}")
-    if started:
-        lines.append("- Seeds in which no epoch beat the untrained start on validation (it was kept): "
-                     + "; ".join(f"{row} [{budget}] {', '.join(sorted(v, key=lambda s: int(s.split()[-1])))}"
-                                 for (row, budget), v in started.items()) + ".")
-    return "\n".join(lines)
+        if count(runs):
+            found[(row, budget)].append(f"{count(runs)}/{seeds(runs)} at {horizon}")
+    if not found:
+        return ""
+    return (f"- {what}: " + "; ".join(f"{row} [{budget}] {', '.join(sorted(v, key=lambda s: int(s.split()[-1])))}"
+                                      for (row, budget), v in found.items()) + ".")
 
 
 def by_row(cells: list[tuple]) -> dict[tuple, list[int]]:

@@ -120,16 +120,20 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
             if history is not None:
                 _keep_history(log_dir, history)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        if best:
-            state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-            module.load_state_dict(state)
         metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+        if best:
+            checkpoint = torch.load(best, map_location="cpu", weights_only=True)
+            module.load_state_dict(checkpoint["state_dict"])
+            metrics["best_epoch"] = checkpoint["epoch"] + 1  # the epoch whose weights are returned
         if start and best and start["loss"] <= float(trainer.checkpoint_callback.best_model_score):
             module.load_state_dict(start["state"])
-            metrics.update(start["metrics"])  # the validation figures of the network returned
+            metrics.update(start["metrics"], best_epoch=0)  # the validation figures of the network returned
             notes.append(f"no epoch beat the untrained network's validation loss ({start['loss']:.5g}): "
                          "it is kept, untrained")
         metrics["epochs"] = trainer.current_epoch
+    if metrics.get("best_epoch") == max_epochs > 1:
+        notes.append(f"validation loss was still falling in the last of {max_epochs} epochs: "
+                     "more epochs (max_epochs) may pay")
     if trainer.current_epoch < max_epochs and has_val:
         notes.append(f"early stopping after {trainer.current_epoch} epochs")
     phases = {"scoring the untrained network": scoring_start, **epoch_phases(profiler)} if profile else None

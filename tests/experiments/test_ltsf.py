@@ -157,3 +157,19 @@ def test_the_ablation_table_has_one_section_per_dataset_and_horizon():
     first, second = table.split("#### ")[1:]
     assert first.startswith("ETTh1, H=96") and "0.2500" in first and "0.7500" not in first
     assert second.startswith("ETTh1, H=336") and "0.7500" in second
+
+
+def test_the_table_names_the_seeds_still_improving_in_their_last_epoch():
+    from experiments.ltsf.table import others
+
+    def seed(best: int, epochs: int = 10) -> dict:
+        return {"metrics": {"epochs": epochs, "best_epoch": best, "kept_start": best == 0}}
+
+    cells = {("DenseNet-LSTM", "10 epochs", 96): [seed(10), seed(7), seed(10)],
+             ("DenseNet-LSTM", "10 epochs", 720): [seed(0), seed(0), seed(3)],
+             ("DLinear", "1 epochs", 96): [seed(1, epochs=1)]}  # one epoch is always its own last
+    lines = others(cells, {}, "weather").splitlines()
+    assert lines == ["- Seeds in which no epoch beat the untrained start on validation (it was kept): "
+                     "DenseNet-LSTM [10 epochs] 2/3 at 720.",
+                     "- Seeds whose validation loss still fell in their last epoch (a longer budget may pay): "
+                     "DenseNet-LSTM [10 epochs] 2/3 at 96."]

@@ -147,3 +147,14 @@ def test_the_cpu_trainer_is_deterministic_without_filling_every_new_tensor():
         make_trainer(log_dir=None, accelerator="cpu", progress=False)
         assert torch.are_deterministic_algorithms_enabled()
         assert not torch.utils.deterministic.fill_uninitialized_memory
+
+
+@pytest.mark.parametrize("lr", [1e-2, 5e-2])  # best at the last epoch; at the third
+def test_the_best_epoch_is_the_logged_epoch_of_least_validation_loss(tmp_path, lr):
+    model = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=4, hidden_size=8, head="direct",
+                                highway=None, lr=lr, patience=None, seed=0, log_dir=str(tmp_path)).fit(_hourly())
+    logged = pd.read_csv(tmp_path / "metrics.csv").dropna(subset=["val_loss"])
+    best = int(logged["epoch"].iloc[logged["val_loss"].to_numpy().argmin()]) + 1
+    assert model.training_metrics_["best_epoch"] == best == {1e-2: 4, 5e-2: 3}[lr]
+    still_falling = "validation loss was still falling in the last of 4 epochs: more epochs (max_epochs) may pay"
+    assert (still_falling in model.notes_) == (best == 4)
