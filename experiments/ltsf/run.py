@@ -114,9 +114,7 @@ def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
             return {"mse": saved["mse"], "mae": saved["mae"], **json.loads(str(saved["facts"])), "reused": True}
     result = {**run_cell(settings, data, split), "machine": records.machine()}
     if kept is not None:
-        facts = {"val_mse": float(result["val_mse"]), "seconds": float(result["seconds"]),
-                 "epochs": int(result["epochs"]), "kept_start": bool(result["kept_start"]),
-                 "best_epoch": int(result["best_epoch"]), "machine": result["machine"]}
+        facts = {key: result[key] for key in ("val_mse", "seconds", "epochs", "kept_start", "best_epoch", "machine")}
         kept.parent.mkdir(parents=True, exist_ok=True)
         part = kept.with_suffix(".part")
         with part.open("wb") as file:
