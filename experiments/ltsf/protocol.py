@@ -77,7 +77,8 @@ PATIENCE_HELP = ("epochs without a better validation loss before stopping; 3 sto
 
 def settings_of(row: str, args: argparse.Namespace, horizon: int, seed: int) -> dict:
     base = {"lookback": 336, "horizon": horizon, "max_epochs": args.epochs, "seed": seed,
-            "batch_size": args.batch_size, "patience": args.patience, "accelerator": args.accelerator}
+            "batch_size": args.batch_size, "patience": args.patience, "accelerator": args.accelerator,
+            "validations_per_epoch": args.validations_per_epoch}
     chosen = ROWS[row]
     if chosen == "config":
         chosen = yaml.safe_load(CONFIG.read_text())
@@ -98,14 +99,16 @@ def run_cell(settings: dict, data, split) -> dict:
             "val_mse": model.evaluate(part="val")["mse_scaled"],  # what a choice may be made on
             "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0),
             "kept_start": model.training_metrics_.get("best_epoch") == 0,  # no epoch beat the start
-            "best_epoch": model.training_metrics_.get("best_epoch", 0)}
+            "best_epoch": model.training_metrics_.get("best_epoch", 0),
+            "validations": model.training_metrics_.get("validations", 0),
+            "best_validation": model.training_metrics_.get("best_validation", 0)}
 
 
 def metrics_of(result: dict) -> dict:
     """The figures a record keeps of one fit."""
     return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
             "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-            "epochs": result["epochs"], "kept_start": result["kept_start"], "best_epoch": result["best_epoch"]}
+            **{key: result[key] for key in ("epochs", "kept_start", "best_epoch", "validations", "best_validation")}}
 
 
 def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:
@@ -177,13 +180,15 @@ def data_file(name: str) -> Path:
     return dataset_path(name)
 
 
-def budget(row: str, stride: int, epochs: int, patience: int) -> str:
-    """A row's training budget, part of its cell's key: naive and the two ridges train nothing."""
+def budget(row: str, stride: int, epochs: int, patience: int, validations: int = 1) -> str:
+    """A row's training budget, part of its cell's key: naive and the two ridges train nothing;
+    ``validations`` an epoch are named when there are more than one (patience counts them)."""
     if row in ONE_RUN:
         return UNTRAINED
     suffix = "th" if 10 <= stride % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
     windows = "every training window" if stride == 1 else f"every {stride}{suffix} training window"
-    return f"{windows}, {epochs} epochs, patience {patience}"
+    checks = f", {validations} validations an epoch" if validations > 1 else ""
+    return f"{windows}, {epochs} epochs, patience {patience}{checks}"
 
 
 def verdict_word(text: str) -> str:

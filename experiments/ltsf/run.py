@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
+    parser.add_argument("--validations-per-epoch", type=int, default=1,
+                        help="validations an epoch; patience counts them (early stopping inside an epoch)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-stride", type=int, default=1,
                         help="neural models train on every Nth training window (never val or test)")
@@ -114,7 +116,8 @@ def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
             return {"mse": saved["mse"], "mae": saved["mae"], **json.loads(str(saved["facts"])), "reused": True}
     result = {**run_cell(settings, data, split), "machine": records.machine()}
     if kept is not None:
-        facts = {key: result[key] for key in ("val_mse", "seconds", "epochs", "kept_start", "best_epoch", "machine")}
+        facts = {key: result[key] for key in ("val_mse", "seconds", "epochs", "kept_start", "best_epoch",
+                                               "validations", "best_validation", "machine")}
         kept.parent.mkdir(parents=True, exist_ok=True)
         part = kept.with_suffix(".part")
         with part.open("wb") as file:
@@ -129,7 +132,8 @@ def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Na
     that has finished too."""
     written = []
     for (name, horizon, row), results in runs.items():
-        cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience))
+        cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience,
+                                                                   args.validations_per_epoch))
         common = {**facts, "split": splits[name][1], "rows_of_data": sum(datasets[name].lengths().values())}
         for seed, result in zip(seeds, results):
             fitted = {"machine": result["machine"], **({"fitted_by_an_earlier_run": True} if result.get("reused") else {})}

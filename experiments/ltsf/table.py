@@ -45,8 +45,12 @@ def kept(runs: list[dict[str, Any]]) -> int:
 
 
 def still_falling(runs: list[dict[str, Any]]) -> int:
-    """The seeds whose best epoch on validation was their last (of more than one)."""
-    return sum(1 for run in runs if run["metrics"].get("best_epoch") == run["metrics"].get("epochs", 0) > 1)
+    """The seeds whose best validation was their last (of more than one); records written before
+    fits validated inside an epoch count epochs, one validation each."""
+    def last_best(metrics: dict[str, Any]) -> bool:
+        best, validations = metrics.get("best_validation", metrics.get("best_epoch")), metrics.get("validations", metrics.get("epochs", 0))
+        return best == validations > 1
+    return sum(1 for run in runs if last_best(run["metrics"]))
 
 
 def seeds(runs: list[dict[str, Any]]) -> int:
@@ -119,7 +123,7 @@ def others(cells: dict, verdicts: dict, dataset: str) -> str:
                  for word in ("better", "worse") if said[word]]
         lines.append(f"- Against {name}: " + ("; ".join(words) + "; level elsewhere." if words else "level everywhere."))
     lines.append(seed_counts(cells, kept, "Seeds in which no epoch beat the untrained start on validation (it was kept)"))
-    lines.append(seed_counts(cells, still_falling, "Seeds whose validation loss still fell in their last epoch "
+    lines.append(seed_counts(cells, still_falling, "Seeds whose validation loss still fell at their last validation "
                                                    "(a longer budget may pay)"))
     return "\n".join(line for line in lines if line)
 

@@ -58,7 +58,7 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
         return Trained(network, {})
     options = {key: settings[key] for key in (
         "lr", "weight_decay", "schedule", "warmup", "teacher_forcing", "average", "max_epochs",
-        "patience", "accelerator", "devices", "strategy", "precision", "deterministic", "log_dir", "logger",
+        "validations_per_epoch", "patience", "accelerator", "devices", "strategy", "precision", "deterministic", "log_dir", "logger",
         "progress", "verbose")}
     highway_lr = SLOW_HIGHWAY_LR if settings["highway"] == "slow" else 1.0
     return train_network(network, data, loss="quantile" if settings["quantiles"] else settings["loss"],
@@ -68,8 +68,8 @@ def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
 def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "mse",
                   lr: float = LR, weight_decay: float = 1e-4, teacher_forcing: float = 0.0,
                   schedule: str = "cosine", warmup: float = 0.0, highway_lr: float = 1.0,
-                  average: float | None = None, max_epochs: int = 20, patience: int | None = 5,
-                  accelerator: str = "auto",
+                  average: float | None = None, max_epochs: int = 20, validations_per_epoch: int = 1,
+                  patience: int | None = 5, accelerator: str = "auto",
                   devices: int | str = 1, strategy: str = "auto", precision: str | None = None,
                   deterministic: bool | None = None, log_dir: str | None = None,
                   logger: str = "csv", progress: bool = False, verbose: bool = False,
@@ -85,7 +85,9 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     process-wide switches stay inside this call. ``highway_lr``: the linear highway's learning
     rate as a share of ``lr``. ``average``: validate, checkpoint and return an exponential moving
     average of the weights spanning about this many epochs (:class:`EpochAverage`) instead of the
-    weights themselves. ``profile`` returns the seconds spent by part
+    weights themselves. ``validations_per_epoch``: validate every 1/N of an epoch's steps (rounded
+    down), so that early stopping (``patience`` counts validations) and the checkpoint choice can
+    stop inside an epoch. ``profile`` returns the seconds spent by part
     (:func:`~forecast.training.profile.epoch_phases`, and the untrained network's scoring).
     """
     data.setup("fit")
@@ -102,6 +104,7 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     profiler = SimpleProfiler() if profile else None
     with quiet(verbose), restored_torch_flags(), tempfile.TemporaryDirectory() as scratch, share.sharing():
         trainer = make_trainer(max_epochs=max_epochs, patience=patience, validation=has_val,
+                               val_check_interval=1 / validations_per_epoch,
                                log_dir=log_dir or scratch, logger=logger, progress=progress,
                                callbacks=[share, *([EpochAverage(average)] if average else [])],
                                profiler=profiler, num_sanity_val_steps=0, **hardware)
@@ -125,19 +128,35 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
             checkpoint = torch.load(best, map_location="cpu", weights_only=True)
             module.load_state_dict(checkpoint["state_dict"])
             metrics["best_epoch"] = checkpoint["epoch"] + 1  # the epoch whose weights are returned
+            metrics["best_step"] = checkpoint["global_step"]
         if start and best and start["loss"] <= float(trainer.checkpoint_callback.best_model_score):
             module.load_state_dict(start["state"])
-            metrics.update(start["metrics"], best_epoch=0)  # the validation figures of the network returned
+            metrics.update(start["metrics"], best_epoch=0, best_step=0)  # the validation figures of the network returned
             notes.append(f"no epoch beat the untrained network's validation loss ({start['loss']:.5g}): "
                          "it is kept, untrained")
         metrics["epochs"] = trainer.current_epoch
-    if metrics.get("best_epoch") == max_epochs > 1:
-        notes.append(f"validation loss was still falling in the last of {max_epochs} epochs: "
+        steps = _validation_steps(trainer) if has_val else []
+        metrics["steps"], metrics["validations"] = trainer.global_step, len(steps)
+        if "best_step" in metrics:  # which validation chose the weights returned (0: the start)
+            metrics["best_validation"] = steps.index(metrics["best_step"]) + 1 if metrics["best_step"] else 0
+        epochs_run = trainer.global_step / max(trainer.num_training_batches, 1)  # a share of the last one
+    if metrics.get("best_validation") == len(steps) > 1:
+        notes.append(f"validation loss was still falling at the last validation of {max_epochs} epochs: "
                      "more epochs (max_epochs) may pay")
-    if trainer.current_epoch < max_epochs and has_val:
-        notes.append(f"early stopping after {trainer.current_epoch} epochs")
+    if trainer.should_stop and has_val and epochs_run < max_epochs:
+        notes.append(f"early stopping after {epochs_run:.3g} epochs")
     phases = {"scoring the untrained network": scoring_start, **epoch_phases(profiler)} if profile else None
     return Trained(module.model.cpu().eval(), metrics, notes, phases)
+
+
+def _validation_steps(trainer: L.Trainer) -> list[int]:
+    """The training steps after which the run validated: every ``val_check_batch`` steps of each
+    epoch, counted from its start (so an epoch's last steps may follow its last validation), up to
+    where the run stopped."""
+    per_epoch, every = trainer.num_training_batches, trainer.val_check_batch
+    inside = range(every, per_epoch + 1, every)
+    return [epoch * per_epoch + step for epoch in range(trainer.current_epoch) for step in inside
+            if epoch * per_epoch + step <= trainer.global_step]
 
 
 def _start(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule, log_dir: str,

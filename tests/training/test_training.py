@@ -156,5 +156,32 @@ def test_the_best_epoch_is_the_logged_epoch_of_least_validation_loss(tmp_path, l
     logged = pd.read_csv(tmp_path / "metrics.csv").dropna(subset=["val_loss"])
     best = int(logged["epoch"].iloc[logged["val_loss"].to_numpy().argmin()]) + 1
     assert model.training_metrics_["best_epoch"] == best == {1e-2: 4, 5e-2: 3}[lr]
-    still_falling = "validation loss was still falling in the last of 4 epochs: more epochs (max_epochs) may pay"
+    still_falling = "validation loss was still falling at the last validation of 4 epochs: more epochs (max_epochs) may pay"
     assert (still_falling in model.notes_) == (best == 4)
+
+
+def _inside_epochs(tmp_path, lr: float, patience: int | None) -> tuple[forecast.Forecaster, pd.DataFrame]:
+    # 12 batches of 32 training windows an epoch: a validation every 3 steps
+    model = forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=3, hidden_size=8, head="direct",
+                                highway=None, lr=lr, patience=patience, seed=0, batch_size=32,
+                                validations_per_epoch=4, log_dir=str(tmp_path)).fit(_hourly())
+    return model, pd.read_csv(tmp_path / "metrics.csv").dropna(subset=["val_loss"])
+
+
+def test_validations_inside_an_epoch_choose_the_checkpoint_by_step(tmp_path):
+    model, logged = _inside_epochs(tmp_path, lr=1e-2, patience=None)
+    assert list(logged["step"] + 1) == list(range(3, 37, 3))  # the logger's step is the last one taken
+    best = int(logged["step"].iloc[logged["val_loss"].to_numpy().argmin()]) + 1
+    assert model.training_metrics_["best_step"] == best == 36
+    assert model.training_metrics_["validations"] == model.training_metrics_["best_validation"] == 12
+    assert "validation loss was still falling at the last validation of 3 epochs" in model.notes_[0]
+
+
+def test_patience_counts_validations_and_stops_inside_an_epoch(tmp_path):
+    model, logged = _inside_epochs(tmp_path, lr=1e-1, patience=1)
+    # validation loss rose at the third validation of the first epoch: one without improvement
+    assert list(logged["step"] + 1) == [3, 6, 9]
+    assert logged["val_loss"].iloc[2] > logged["val_loss"].iloc[1]
+    metrics = model.training_metrics_
+    assert (metrics["steps"], metrics["validations"], metrics["best_step"], metrics["best_validation"]) == (9, 3, 6, 2)
+    assert "early stopping after 0.75 epochs" in model.notes_
