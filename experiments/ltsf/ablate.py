@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import time
 
+import yaml
+
 from forecast.data import load_dataset, ltsf_split
 from forecast.data.registry import dataset_path
 
 from experiments import records
-from experiments.ltsf.protocol import PATIENCE, PATIENCE_HELP, UNTRAINED, budget, metrics_of, run_cell, verdict
+from experiments.ltsf.protocol import CONFIG, PATIENCE, PATIENCE_HELP, UNTRAINED, budget, metrics_of, run_cell, verdict
 
 BASE = dict(model="densenet-lstm", head="direct", lr=1e-4, lookback=336)
 # variant -> (what it changes, the settings it overrides)
@@ -52,6 +54,11 @@ VARIANTS = {
     "warmup": ("linear warm-up over the first 10 % of the steps, then cosine", {"warmup": 0.1}),
     # the same seeds trained under bf16 autocast: does the faster arithmetic cost accuracy?
     "bf16": ("bf16-mixed precision (autocast; weights and optimizer in fp32)", {"precision": "bf16-mixed"}),
+    "fp32": ("full fp32 precision", {"precision": "32-true"}),
+    # the tuned configuration in place of the base, so that "yaml+bf16" against "yaml+fp32" asks
+    # the precision question of the network the CPU's bf16 units speed up
+    "yaml": ("the tuned configuration (experiments/configs/densenet-lstm.yaml) in place of the base",
+             yaml.safe_load(CONFIG.read_text())),
     # what `forecast fit` trained by default (seq2seq head, lr 3e-4, batch 32), and the same at a
     # larger batch: is the faster batch as accurate? (run with --against defaults to compare them
     # seed against seed). The last is the default since: chosen on validation
