@@ -28,7 +28,6 @@ import importlib.metadata
 import importlib.util
 import logging
 import math
-import platform
 import time
 import warnings
 
@@ -47,6 +46,7 @@ from forecast.models.build import build_model
 from forecast.models.densenet import DenseStack
 from forecast.models.encoders import DenseNet1D, PatchStem
 from forecast.training.fit import train_network
+from forecast.training.trainer import cpu_bf16_units
 
 from experiments import records
 from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
@@ -148,14 +148,7 @@ def matmul_peak(dtype: torch.dtype, device: str) -> float:
 
 
 def cpu_model() -> str:
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:
-        return platform.processor() or platform.machine()
-    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    units = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
-    return f"{names[0] if names else platform.machine()}, {len(names)} cores, bf16 units: {', '.join(units) or 'none'}"
+    return f"{records.machine()}, bf16 units: {', '.join(cpu_bf16_units()) or 'none'}"
 
 
 def training_flops(network, dataset) -> float:

@@ -22,11 +22,14 @@ import torch
 import yaml
 
 import forecast
+from forecast.config import defaults
 from forecast.data import ltsf_split
 from forecast.data.registry import dataset_path, stock_path
 from forecast.data.splits import Splits, split_by_fraction
 from forecast.evaluation.inference import forecast_windows
 from forecast.evaluation.skill import diebold_mariano
+from forecast.models.registry import model_spec
+from forecast.training.trainer import default_precision
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "densenet-lstm.yaml"
 # row name -> Forecaster settings (model names from forecast.models.registry, defaults from forecast.config)
@@ -101,14 +104,25 @@ def run_cell(settings: dict, data, split) -> dict:
             "kept_start": model.training_metrics_.get("best_epoch") == 0,  # no epoch beat the start
             "best_epoch": model.training_metrics_.get("best_epoch", 0),
             "validations": model.training_metrics_.get("validations", 0),
-            "best_validation": model.training_metrics_.get("best_validation", 0)}
+            "best_validation": model.training_metrics_.get("best_validation", 0),
+            "precision": precision_of(settings)}
+
+
+def precision_of(settings: dict) -> str | None:
+    """The precision a fit of ``settings`` trains in: the library's choice unless they name one
+    (bf16 on an AMX CPU for channel-independent networks); None for models that train no steps."""
+    full = {**defaults(), **settings}
+    if model_spec(full["model"]).kind != "neural":
+        return None
+    return full["precision"] or default_precision(full["accelerator"], full["channel_independent"])
 
 
 def metrics_of(result: dict) -> dict:
     """The figures a record keeps of one fit."""
     return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
             "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-            **{key: result[key] for key in ("epochs", "kept_start", "best_epoch", "validations", "best_validation")}}
+            **{key: result[key] for key in ("epochs", "kept_start", "best_epoch", "validations", "best_validation")},
+            **({"precision": result["precision"]} if result.get("precision") else {})}
 
 
 def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:

@@ -117,7 +117,7 @@ def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
     result = {**run_cell(settings, data, split), "machine": records.machine()}
     if kept is not None:
         facts = {key: result[key] for key in ("val_mse", "seconds", "epochs", "kept_start", "best_epoch",
-                                               "validations", "best_validation", "machine")}
+                                               "validations", "best_validation", "precision", "machine")}
         kept.parent.mkdir(parents=True, exist_ok=True)
         part = kept.with_suffix(".part")
         with part.open("wb") as file:

@@ -179,3 +179,17 @@ def test_the_table_names_the_seeds_still_improving_at_their_last_validation():
                      "DenseNet-LSTM [10 epochs] 2/3 at 720.",
                      "- Seeds whose validation loss still fell at their last validation (a longer budget may pay): "
                      "DenseNet-LSTM [10 epochs] 2/3 at 96; DenseNet-LSTM [3 epochs, 4 validations an epoch] 1/3 at 192."]
+
+
+@pytest.mark.parametrize("units", [["avx512_bf16", "amx_bf16"], []])
+def test_a_record_names_the_precision_its_fit_trains_in(monkeypatch, units):
+    from experiments.ltsf.protocol import precision_of
+    from forecast.training import trainer
+
+    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: units)
+    monkeypatch.setattr(trainer.torch.cuda, "is_available", lambda: False)
+    independent = {"model": "densenet-lstm", "channel_independent": True}
+    assert precision_of(independent) == ("bf16-mixed" if units else "32-true")
+    assert precision_of({**independent, "precision": "32-true"}) == "32-true"
+    assert precision_of({"model": "densenet-lstm"}) == "32-true"
+    assert precision_of({"model": "linear"}) is None and precision_of({"model": "naive"}) is None

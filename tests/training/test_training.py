@@ -185,3 +185,38 @@ def test_patience_counts_validations_and_stops_inside_an_epoch(tmp_path):
     metrics = model.training_metrics_
     assert (metrics["steps"], metrics["validations"], metrics["best_step"], metrics["best_validation"]) == (9, 3, 6, 2)
     assert "early stopping after 0.75 epochs" in model.notes_
+
+
+@pytest.mark.parametrize("units, channel_independent, precision", [
+    (["avx512_bf16", "amx_bf16"], True, "bf16-mixed"), (["avx512_bf16", "amx_bf16"], False, "32-true"),
+    (["avx512_bf16"], True, "32-true"), ([], True, "32-true")])
+def test_the_cpu_default_is_bf16_only_for_channel_independent_networks_on_amx(monkeypatch, units,
+                                                                              channel_independent, precision):
+    from forecast.training import trainer
+
+    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: units)
+    assert trainer.default_precision("cpu", channel_independent) == precision
+
+
+def _two_channels(rows: int = 300) -> pd.DataFrame:
+    steps = np.arange(rows)
+    return pd.DataFrame({"y": 10 + np.sin(steps * 2 * np.pi / 24), "x": np.cos(steps * 2 * np.pi / 12)},
+                        index=pd.date_range("2023-01-01", periods=rows, freq="h"))
+
+
+@pytest.mark.parametrize("channel_independent", [True, False])
+def test_on_an_amx_cpu_a_channel_independent_fit_trains_in_bf16_and_says_so(monkeypatch, channel_independent):
+    from forecast.training import trainer
+
+    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: ["avx512_bf16", "amx_bf16"])
+
+    def fit(precision):
+        return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=2, hidden_size=8, head="direct",
+                                   highway=None, lr=1e-2, seed=0, accelerator="cpu", precision=precision,
+                                   channel_independent=channel_independent).fit(_two_channels())
+    chosen, fp32, bf16 = fit(None), fit("32-true"), fit("bf16-mixed")
+    expected = bf16 if channel_independent else fp32
+    assert chosen.predict().equals(expected.predict()) and not fp32.predict().equals(bf16.predict())
+    said = [note for note in chosen.notes_ if note.startswith("bf16-mixed precision")]
+    assert len(said) == channel_independent
+    assert not any(note.startswith("bf16-mixed") for model in (fp32, bf16) for note in model.notes_)
