@@ -20,12 +20,15 @@ OTHER_BARS = {START: "the untrained start (what training adds)", PLAIN: "the pla
 
 
 def budget_order(budget: str) -> tuple:
-    """No training first, then every window, then thinner strides; more epochs later."""
+    """No training first, then every window, then thinner strides; more epochs later, and more
+    validations an epoch later."""
     if budget == UNTRAINED:
-        return (0, 0, 0, budget)
+        return (0, 0, 0, 0, budget)
     stride = re.match(r"every (\d+)", budget)
     epochs = re.search(r"(\d+) epochs", budget)
-    return (1, int(stride.group(1)) if stride else 1, int(epochs.group(1)) if epochs else 0, budget)
+    validations = re.search(r"(\d+) validations an epoch", budget)
+    return (1, int(stride.group(1)) if stride else 1, int(epochs.group(1)) if epochs else 0,
+            int(validations.group(1)) if validations else 1, budget)
 
 
 def summary(runs: list[dict[str, Any]], key: str) -> tuple[float, float | None]:
