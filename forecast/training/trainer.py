@@ -23,6 +23,7 @@ def cpu_bf16_units() -> list[str]:
 
 
 def on_gpu(accelerator: str) -> bool:
+    """Whether a Trainer for ``accelerator`` trains on a CUDA GPU."""
     return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
 
 
