@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -12,14 +13,15 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 
-def cpu_bf16_units() -> list[str]:
+@functools.cache  # read once a process, not once a fit
+def cpu_bf16_units() -> tuple[str, ...]:
     """This CPU's bf16 arithmetic units, as /proc/cpuinfo names them (none where it cannot be read)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return []
+        return ()
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return [unit for unit in ("avx512_bf16", "amx_bf16") if unit in flags]
+    return tuple(unit for unit in ("avx512_bf16", "amx_bf16") if unit in flags)
 
 
 def on_gpu(accelerator: str) -> bool:
