@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from forecast.models.dropout import dropout
+
 Pool = int | tuple[int, ...]
 
 
@@ -85,7 +87,7 @@ class DenseLayer(nn.Module):
             bottleneck = self.bottleneck(inputs)
         new_features = self.conv2(self.relu2(self.norm2(bottleneck)))
         if self.drop_rate > 0:
-            new_features = F.dropout(new_features, p=self.drop_rate, training=self.training)
+            new_features = dropout(new_features, self.drop_rate, self.training)
         return new_features
 
 

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from forecast.models.dropout import Dropout
 from forecast.models.registry import median_index, quantile_levels
 
 
@@ -59,7 +60,7 @@ class _LSTMHead(nn.Module):
         super().__init__()
         self.horizon = horizon
         self.encoder = _lstm(in_features, hidden_size, num_layers, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.output = QuantileOutput(hidden_size, out_channels, quantiles)
 
 

@@ -132,8 +132,8 @@ class ForecastingModule(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         # one fused kernel for the whole step instead of a loop over tensors (CPU and CUDA); not
-        # under mixed precision, where Lightning refuses to clip a fused optimizer's gradients
-        fused = self.device.type in ("cpu", "cuda") and "mixed" not in str(self.trainer.precision)
+        # under fp16, whose loss scale a fused optimizer removes only inside its step, after clipping
+        fused = self.device.type in ("cpu", "cuda") and str(self.trainer.precision) != "16-mixed"
         groups = self._parameter_groups()
         optimizer = torch.optim.AdamW(groups, lr=hp.lr, weight_decay=hp.weight_decay, fused=fused)
         if hp.schedule == "none":
@@ -149,6 +149,15 @@ class ForecastingModule(L.LightningModule):
         else:
             raise ValueError(f"schedule must be cosine, onecycle or none, not {hp.schedule!r}")
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        by_norm = gradient_clip_algorithm in (None, "norm")
+        if gradient_clip_val and by_norm and str(self.trainer.precision) == "bf16-mixed":
+            # bf16 scales no loss, so the gradients are the true ones and may be clipped before a
+            # fused step; Lightning's mixed-precision plugin refuses them, as it must under fp16
+            torch.nn.utils.clip_grad_norm_(self.parameters(), gradient_clip_val)
+        else:
+            super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def _parameter_groups(self) -> list[dict]:
         """The trained parameters: the highway's at ``highway_lr`` x ``lr``, the rest at ``lr``
