@@ -14,6 +14,8 @@ from studies import rendered, run
     ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
     ("bench.train_speed", ["--windows", "128", "--eval-windows", "128", "--compile", "no", "--peer", "none", "--threads", "1"],
      "ours, bf16-mixed: one epoch and its validation pass"),
+    ("bench.since", ["--commit", "HEAD", "--datasets", "etth1", "--windows", "64", "--repeats", "1"],
+     "now, fp32 (precision='32-true')"),
     ("bench.backtest", ["--parts", "tickers", "--tickers", "1", "--threads", "1"], "dlinear"),
     ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
     ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),
@@ -21,7 +23,8 @@ from studies import rendered, run
 def test_bench_and_image_studies_record_a_row_each(tmp_path, data_dir, study, args, row):
     done = run(study, *args, "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
-    name = {"image.run": "image", "bench.backtest": "backtest_speed"}.get(study, study.split(".")[-1])
+    name = {"image.run": "image", "bench.backtest": "backtest_speed", "bench.since": "train_speed"}.get(
+        study, study.split(".")[-1])
     written = records.load(name, tmp_path)
     assert row in [r["row"] for r in written] and all(r["commit"] and r["machine"] for r in written)
     assert f"| {row} |" in rendered(name, tmp_path)

@@ -9,7 +9,7 @@ from experiments import records
 from studies import ROOT, rendered, run
 
 STUDIES = ["ltsf.run", "ltsf.ablate", "ltsf.tune", "stocks.run", "image.run", "bench.train_speed",
-           "bench.backtest", "bench.windows", "bench.densenet", "reports.weather", "reports.stocks", "render"]
+           "bench.since", "bench.backtest", "bench.windows", "bench.densenet", "reports.weather", "reports.stocks", "render"]
 
 
 def test_no_study_edits_sys_path():

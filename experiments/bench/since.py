@@ -1,0 +1,113 @@
+"""A fit now against the same fit at a past commit, on this machine in this run: one epoch of the
+YAML DenseNet-LSTM over the first ``--windows`` training windows with its validation pass over
+every validation window, timed whole (``train_network``, as the train_speed bench timed ours when
+issue 31 was filed). Each commit's code runs in a process of its own, from a git worktree for the
+past one; the two alternate ``--repeats`` times and the fastest of each counts. Now is timed in the
+precision a fit chooses by default and in fp32.
+
+    FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.since --commit 54ec61d \
+        [--datasets etth1,weather] [--windows 4096] [--repeats 2]
+
+Writes records to the records' train_speed.jsonl (table since).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from forecast.data.registry import dataset_path
+
+from experiments import records
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# runs inside the tree it times, so that the package and the bench are that commit's own
+WORKER = """
+import inspect, json, sys, time
+import forecast, torch
+from experiments.bench.train_speed import setup
+from forecast.training.fit import train_network
+name, windows, precision = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+torch.set_num_threads(2)
+every = {"eval_windows": 10 ** 9} if "eval_windows" in inspect.signature(setup).parameters else {}
+module, network, _ = setup(name, windows, "cpu", **every)
+chosen = {} if precision == "default" else {"precision": precision}
+start = time.perf_counter()
+trained = train_network(network, module, lr=1e-4, max_epochs=1, patience=None, accelerator="cpu", **chosen)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "windows": len(module.datasets["train"].origins),
+                  "package": forecast.__file__,
+                  "bf16": any(note.startswith("bf16-mixed") for note in getattr(trained, "notes", []))}))
+"""
+
+
+def timed_fit(tree: Path, name: str, windows: int, precision: str) -> dict:
+    """One fit in a fresh process whose ``forecast`` and ``experiments`` are ``tree``'s."""
+    environment = {**os.environ, "PYTHONPATH": str(tree), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-c", WORKER, name, str(windows), precision], cwd=tree,
+                          env=environment, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the fit in {tree} failed: {done.stderr.strip().splitlines()[-1:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(result["package"]).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"the fit in {tree} imported forecast from {result['package']}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commit", required=True, help="the past commit (the issue's start: 54ec61d)")
+    parser.add_argument("--datasets", default="etth1,weather")
+    parser.add_argument("--windows", type=int, default=4096, help="training windows in the epoch")
+    parser.add_argument("--repeats", type=int, default=2)
+    records.add_records_option(parser)
+    args = parser.parse_args(argv)
+    wall = time.perf_counter()
+    names = args.datasets.split(",")
+    past = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    facts = {**records.provenance("cpu", **{n: dataset_path(n) for n in names}), "threads": 2}
+    written = []
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder) / past
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), past], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            for name in names:
+                runs = {("past", "default"): [], ("now", "default"): [], ("now", "32-true"): []}
+                for _ in range(args.repeats):
+                    for when, precision in runs:
+                        result = timed_fit(tree if when == "past" else ROOT, name, args.windows, precision)
+                        runs[when, precision].append(result)
+                        print(name, when, precision, f"{result['seconds']:.1f} s", flush=True)
+                best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
+                then = best["past", "default"]["seconds"]
+                labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose (fp32)",
+                          ("now", "default"): "now, the precision a fit chooses "
+                                               f"({'bf16-mixed' if best['now', 'default']['bf16'] else 'fp32'})",
+                          ("now", "32-true"): "now, fp32 (precision='32-true')"}
+                for key, label in labels.items():
+                    result = best[key]
+                    written.append(records.record(
+                        study="train_speed", table="since", dataset=name, row=label,
+                        budget=f"one epoch of {result['windows']} training windows and every validation window, "
+                               f"fastest of {args.repeats}, 2 threads, cpu",
+                        metrics={"windows/s": result["windows"] / result["seconds"],
+                                 "times the issue's start": then / result["seconds"],
+                                 "fit s": result["seconds"]}, **facts))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    for item in written:
+        item["run_wall_s"] = round(time.perf_counter() - wall)
+    print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] == 'since')}")
+
+
+if __name__ == "__main__":
+    main()
