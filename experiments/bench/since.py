@@ -2,8 +2,9 @@
 YAML DenseNet-LSTM over the first ``--windows`` training windows with its validation pass over
 every validation window, timed whole (``train_network``, as the train_speed bench timed ours when
 issue 31 was filed). Each commit's code runs in a process of its own, from a git worktree for the
-past one; the two alternate ``--repeats`` times and the fastest of each counts. Now is timed in the
-precision a fit chooses by default and in fp32.
+past one; the two alternate ``--repeats`` times and the fastest fit of each counts. Now is timed in
+the precision a fit chooses by default and in fp32. After each fit, inference over every test
+window (``forecast_windows``, in fp32 then and now) is timed too.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.since --commit 54ec61d \
         [--datasets etth1,weather] [--windows 4096] [--repeats 2]
@@ -33,6 +34,7 @@ WORKER = """
 import inspect, json, sys, time
 import forecast, torch
 from experiments.bench.train_speed import setup
+from forecast.evaluation.inference import forecast_windows
 from forecast.training.fit import train_network
 name, windows, precision = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(2)
@@ -42,7 +44,12 @@ chosen = {} if precision == "default" else {"precision": precision}
 start = time.perf_counter()
 trained = train_network(network, module, lr=1e-4, max_epochs=1, patience=None, accelerator="cpu", **chosen)
 seconds = time.perf_counter() - start
+test = module.datasets["test"]
+start = time.perf_counter()
+forecast_windows(network, test, module.target_scaler)
+inference = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "windows": len(module.datasets["train"].origins),
+                  "inference windows/s": len(test.origins) / inference,
                   "package": forecast.__file__,
                   "bf16": any(note.startswith("bf16-mixed") for note in getattr(trained, "notes", []))}))
 """
@@ -88,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
                         runs[when, precision].append(result)
                         print(name, when, precision, f"{result['seconds']:.1f} s", flush=True)
                 best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
-                then = best["past", "default"]["seconds"]
+                past_fit = best["past", "default"]
+                then, then_inferring = past_fit["seconds"], past_fit["inference windows/s"]
                 labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose (fp32)",
                           ("now", "default"): "now, the precision a fit chooses "
                                                f"({'bf16-mixed' if best['now', 'default']['bf16'] else 'fp32'})",
@@ -101,7 +109,10 @@ def main(argv: list[str] | None = None) -> None:
                                f"fastest of {args.repeats}, 2 threads, cpu",
                         metrics={"windows/s": result["windows"] / result["seconds"],
                                  "times the issue's start": then / result["seconds"],
-                                 "fit s": result["seconds"]}, **facts))
+                                 "fit s": result["seconds"],
+                                 "inference windows/s (every test window, fp32)": result["inference windows/s"],
+                                 "inference, times the issue's start": result["inference windows/s"] / then_inferring},
+                        **facts))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     for item in written:
