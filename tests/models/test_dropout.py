@@ -9,7 +9,7 @@ def test_on_the_cpu_a_share_p_is_zeroed_and_the_rest_scaled_by_one_over_one_minu
     x = torch.rand(1000, 1000) + 1  # no zeros of its own
     out = dropout(x, 0.3, training=True)
     zeroed = out == 0
-    assert zeroed.float().mean().item() == pytest.approx(0.3, abs=0.002)  # 460 standard errors of 1e6 draws
+    assert zeroed.float().mean().item() == pytest.approx(0.3, abs=0.002)  # about 4 standard errors of 1e6 draws
     assert torch.allclose(out[~zeroed], x[~zeroed] / 0.7)
 
 
