@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPOSITORY = Path(__file__).resolve().parents[1]  # where `python -m experiments...` finds the package
+RESULTS = REPOSITORY / "experiments" / "results"
 RECORDS = RESULTS / "records"
 CELL = ("study", "table", "dataset", "horizon", "row", "budget", "against")
 

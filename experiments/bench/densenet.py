@@ -24,7 +24,6 @@ from forecast.models.image import densenet121
 
 from experiments import records
 
-REPOSITORY = Path(__file__).resolve().parents[2]  # where `python -m experiments...` finds the package
 
 
 def make(kind: str, memory_efficient: bool = False) -> torch.nn.Module:
@@ -99,7 +98,7 @@ def peak_activation_mib(setup: Setup) -> float:
     if setup.memory_efficient:
         command.append("--memory-efficient")
     return float(subprocess.run(command, capture_output=True, text=True, check=True,
-                                cwd=REPOSITORY).stdout.split()[-1])
+                                cwd=records.REPOSITORY).stdout.split()[-1])
 
 
 def peak_child(kind: str, memory_efficient: bool, batch: int, size: int) -> None:

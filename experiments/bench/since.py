@@ -27,8 +27,6 @@ from forecast.data.registry import dataset_path
 
 from experiments import records
 
-ROOT = Path(__file__).resolve().parents[2]
-
 # runs inside the tree it times, so that the package and the bench are that commit's own
 WORKER = """
 import inspect, json, sys, time
@@ -83,29 +81,30 @@ def main(argv: list[str] | None = None) -> None:
     validated = ("every validation window" if args.eval_windows >= 10 ** 9 else
                  f"the first {args.eval_windows} validation windows where the commit's bench cuts them")
     names = args.datasets.split(",")
-    past = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    past = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=records.REPOSITORY,
+                          capture_output=True, text=True, check=True).stdout.strip()
     facts = {**records.provenance("cpu", **{n: dataset_path(n) for n in names}), "threads": 2}
     written = []
     with tempfile.TemporaryDirectory() as folder:
         tree = Path(folder) / past
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), past], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), past], cwd=records.REPOSITORY,
+                       check=True, capture_output=True)
         try:
             for name in names:
                 runs = {("past", "default"): [], ("now", "default"): [], ("now", "32-true"): []}
                 for _ in range(args.repeats):
                     for when, precision in runs:
-                        result = timed_fit(tree if when == "past" else ROOT, name, args.windows, precision,
-                                           args.eval_windows)
+                        code = tree if when == "past" else records.REPOSITORY
+                        result = timed_fit(code, name, args.windows, precision, args.eval_windows)
                         runs[when, precision].append(result)
                         print(name, when, precision, f"{result['seconds']:.1f} s", flush=True)
                 best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
                 past_fit = best["past", "default"]
                 then, then_inferring = past_fit["seconds"], past_fit["inference windows/s"]
-                labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose (fp32)",
-                          ("now", "default"): "now, the precision a fit chooses "
-                                               f"({'bf16-mixed' if best['now', 'default']['bf16'] else 'fp32'})",
+                chose = {when: "bf16-mixed" if best[when, "default"]["bf16"] else "fp32" for when in ("past", "now")}
+                labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose "
+                                               f"({chose['past']})",
+                          ("now", "default"): f"now, the precision a fit chooses ({chose['now']})",
                           ("now", "32-true"): "now, fp32 (precision='32-true')"}
                 for key, label in labels.items():
                     result = best[key]
@@ -120,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
                                  "inference, times the issue's start": result["inference windows/s"] / then_inferring},
                         **facts))
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=records.REPOSITORY,
+                           capture_output=True)
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
     print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] == 'since')}")

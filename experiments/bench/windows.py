@@ -24,7 +24,6 @@ from experiments import records
 
 LOOKBACK, HORIZON, BATCH, SEED = 336, 96, 256, 0
 NAIVE_SAMPLE = 3000
-REPOSITORY = Path(__file__).resolve().parents[2]  # where `python -m experiments...` finds the package
 
 
 def build():
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     peaks = {}
     for method in ("ours", "gather", "naive"):
         done = subprocess.run([sys.executable, "-m", __spec__.name, "--peak", method], capture_output=True,
-                              text=True, check=True, cwd=REPOSITORY)
+                              text=True, check=True, cwd=records.REPOSITORY)
         peaks[method] = float(done.stdout.strip().splitlines()[-1])
     facts = {**records.provenance("cpu", weather=dataset_path("weather")), "training_windows": len(train),
              "setup_s": setup_seconds, "data_mib": values.nbytes / 2**20,
