@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.checkpoint import load_checkpoint, save_checkpoint
@@ -18,11 +19,14 @@ from forecast.data.scaling import Scaler
 from forecast.data.registry import read_data
 from forecast.data.schema import Schema, training_module
 from forecast.data.splits import Split, Splits, split_by_fraction
+from forecast.data.windows import WindowDataset
 from forecast.errors import DataError
 from forecast.evaluation.inference import forecast_frame, forecast_windows
 from forecast.evaluation.metrics import scores
 from forecast.models.baselines import Naive
 from forecast.models.build import build_model
+from forecast.models.registry import model_spec
+from forecast.training.precision import inference_precision
 
 D = defaults()
 
@@ -124,7 +128,7 @@ class Forecaster:
         whole = {sid: Split(n, n, n) for sid, n in series.lengths().items()}
         module = self.schema_.module(series, whole, settings, self.scalers_, future)
         module.setup("predict")
-        forecasts, _ = forecast_windows(self.network_, module.datasets["predict"], module.target_scaler)
+        forecasts, _ = self.predict_windows(module.datasets["predict"], module.target_scaler)
         return forecast_frame(forecasts, series, self.schema_.target, settings["quantiles"])
 
     def evaluate(self, data=None, part: str = "test", in_sample: bool = False,
@@ -155,11 +159,22 @@ class Forecaster:
             raise DataError(f"{series.name}: no complete window (lookback {settings['lookback']} + "
                             f"horizon {settings['horizon']}) in the {label} part{hint}")
         scaler, levels = module.target_scaler, settings["quantiles"]
-        forecasts, truth = forecast_windows(self.network_, dataset, scaler)
+        forecasts, truth = self.predict_windows(dataset, scaler)
         naive = forecast_windows(Naive(len(scaler.center), settings["horizon"]), dataset, scaler)[0][..., 0]
         ids = [sid for sid, _ in module.origins(part)]
         return {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
                 **scores(forecasts, truth, naive, scaler.scale, levels, ids)}
+
+    def predict_windows(self, dataset: WindowDataset, target_scaler: Scaler) -> tuple[np.ndarray, np.ndarray | None]:
+        """Original-scale forecasts (windows, H, C, Q) of ``dataset``'s windows and their truths
+        (:func:`~forecast.evaluation.inference.forecast_windows`), in the precision this machine
+        forecasts this model in (:func:`~forecast.training.precision.inference_precision`)."""
+        self._check_fitted()
+        settings = self._settings()
+        trained_by_steps = model_spec(settings["model"]).kind == "neural"
+        precision = inference_precision(settings["precision"], settings["channel_independent"]) \
+            if trained_by_steps else "32-true"
+        return forecast_windows(self.network_, dataset, target_scaler, precision=precision)
 
     def read(self, data, **read_options):
         """``data`` (a path, DataFrame, SeriesData or dataset name) read as :meth:`fit` reads it:

@@ -4,7 +4,7 @@ every validation window, timed whole (``train_network``, as the train_speed benc
 issue 31 was filed). Each commit's code runs in a process of its own, from a git worktree for the
 past one; the two alternate ``--repeats`` times and the fastest fit of each counts. Now is timed in
 the precision a fit chooses by default and in fp32. After each fit, inference over every test
-window (``forecast_windows``, in fp32 then and now) is timed too.
+window (``forecast_windows``, in the precision each commit forecasts in) is timed too.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.since --commit 54ec61d \
         [--datasets etth1,weather] [--windows 4096] [--repeats 2]
@@ -44,12 +44,17 @@ start = time.perf_counter()
 trained = train_network(network, module, lr=1e-4, max_epochs=1, patience=None, accelerator="cpu", **chosen)
 seconds = time.perf_counter() - start
 test = module.datasets["test"]
+try:  # a network forecasts in the precision this CPU trains it in by default, since 'precision'
+    from forecast.training.precision import inference_precision
+    forecasting = {"precision": inference_precision(chosen.get("precision"), module.channel_independent)}
+except ImportError:  # before it, in fp32
+    forecasting = {}
 start = time.perf_counter()
-forecast_windows(network, test, module.target_scaler)
+forecast_windows(network, test, module.target_scaler, **forecasting)
 inference = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "windows": len(module.datasets["train"].origins),
                   "inference windows/s": len(test.origins) / inference,
-                  "package": forecast.__file__,
+                  "inference precision": forecasting.get("precision", "32-true"), "package": forecast.__file__,
                   "bf16": any(note.startswith("bf16-mixed") for note in getattr(trained, "notes", []))}))
 """
 
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
                 chose = {when: "bf16-mixed" if best[when, "default"]["bf16"] else "fp32" for when in ("past", "now")}
                 labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose "
                                                f"({chose['past']})",
-                          ("now", "default"): f"now, the precision a fit chooses ({chose['now']})",
+                          ("now", "default"): f"now, the precision a fit chooses ({chose['now']}; it forecasts "
+                                              f"in {best['now', 'default']['inference precision']})",
                           ("now", "32-true"): "now, fp32 (precision='32-true')"}
                 for key, label in labels.items():
                     result = best[key]
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
                         metrics={"windows/s": result["windows"] / result["seconds"],
                                  "times the issue's start": then / result["seconds"],
                                  "fit s": result["seconds"],
-                                 "inference windows/s (every test window, fp32)": result["inference windows/s"],
+                                 "inference windows/s (every test window)": result["inference windows/s"],
                                  "inference, times the issue's start": result["inference windows/s"] / then_inferring},
                         **facts))
         finally:

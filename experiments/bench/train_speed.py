@@ -47,7 +47,7 @@ from forecast.models.build import build_model
 from forecast.models.densenet import DenseStack
 from forecast.models.encoders import DenseNet1D, PatchStem
 from forecast.training.fit import train_network
-from forecast.training.trainer import cpu_bf16_units
+from forecast.training.precision import cpu_bf16_units
 
 from experiments import records
 from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
@@ -327,7 +327,9 @@ def main(argv: list[str] | None = None) -> None:
                                ("plain loop, fp32, the encoder on 1D kernels (as before channels-last)",
                                 plain_inference(on_1d_kernels(network), test, args.device)),
                                ("plain loop, bf16 autocast", plain_inference(network, test, args.device, bf16=True)),
-                               ("ours (forecast_windows)", _timed(forecast_windows, network, test, module.target_scaler))):
+                               ("ours (forecast_windows), fp32", _timed(forecast_windows, network, test, module.target_scaler)),
+                               ("ours (forecast_windows), bf16 autocast", _timed(
+                                   forecast_windows, network, test, module.target_scaler, precision="bf16-mixed"))):
             written.append(records.record(row=f"{label}, {len(test.origins)} test windows", metrics={
                 "windows/s": len(test.origins) / seconds, "times the plain fp32 loop": plain / seconds}, **inference))
         print(written[-1]["row"], written[-1]["metrics"], flush=True)
@@ -344,9 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] in rerun)}")
 
 
-def _timed(function, *args) -> float:
+def _timed(function, *args, **options) -> float:
     start = time.perf_counter()
-    function(*args)
+    function(*args, **options)
     return time.perf_counter() - start
 
 

@@ -26,10 +26,9 @@ from forecast.config import defaults
 from forecast.data import ltsf_split
 from forecast.data.registry import dataset_path, stock_path
 from forecast.data.splits import Splits, split_by_fraction
-from forecast.evaluation.inference import forecast_windows
 from forecast.evaluation.skill import diebold_mariano
 from forecast.models.registry import model_spec
-from forecast.training.trainer import default_precision
+from forecast.training.precision import default_precision
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "densenet-lstm.yaml"
 # row name -> Forecaster settings (model names from forecast.models.registry, defaults from forecast.config)
@@ -95,7 +94,7 @@ def run_cell(settings: dict, data, split) -> dict:
     model = forecast.Forecaster(**settings).fit(data, split=split)
     seconds = time.perf_counter() - start
     module = model.data_
-    forecasts, truth = forecast_windows(model.network_, module.datasets["test"], module.target_scaler)
+    forecasts, truth = model.predict_windows(module.datasets["test"], module.target_scaler)
     scale = module.target_scaler.scale
     error = (forecasts[..., 0] - truth) / scale
     return {"mse": (error ** 2).mean(axis=(1, 2)), "mae": np.abs(error).mean(axis=(1, 2)),

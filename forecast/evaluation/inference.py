@@ -15,12 +15,17 @@ from forecast.models.registry import median_index
 
 @torch.no_grad()
 def forecast_windows(network: nn.Module, dataset: WindowDataset, target_scaler: Scaler,
-                     batch_size: int = 256) -> tuple[np.ndarray, np.ndarray | None]:
+                     batch_size: int = 256, precision: str = "32-true") -> tuple[np.ndarray, np.ndarray | None]:
     """Original-scale forecasts (windows, H, C, Q) of every window, Q = 1 for point forecasts,
     and the truths (windows, H, C) when the dataset has targets. Channel-independent samples are
-    put back in their window and channel. (Batches of 256 ran twice as fast as 1024 on two CPU
-    cores: experiments/bench/train_speed.py.)"""
+    put back in their window and channel. ``precision`` "bf16-mixed" runs the network under bf16
+    autocast (:func:`~forecast.training.precision.inference_precision` says where that pays);
+    the results stay float64. (Batches of 256 ran twice as fast as 1024 on two CPU cores:
+    experiments/bench/train_speed.py.)"""
+    if precision not in ("32-true", "bf16-mixed"):
+        raise ValueError(f"precision must be '32-true' or 'bf16-mixed', not {precision!r}")
     network.eval()
+    device = next((parameter.device.type for parameter in network.parameters()), "cpu")
     windows, horizon = len(dataset.origins), dataset.spec.horizon
     channels = len(target_scaler.center)
     # restored batch by batch into the float64 results: a second pass over whole arrays would
@@ -28,7 +33,9 @@ def forecast_windows(network: nn.Module, dataset: WindowDataset, target_scaler: 
     forecasts = None
     truths = np.zeros((windows, horizon, channels)) if dataset.targets is not None else None
     for batch in dataset.loader(batch_size):
-        out = network(batch["x"], batch["f"]).float().numpy()
+        with torch.autocast(device, torch.bfloat16, enabled=precision == "bf16-mixed"):
+            out = network(batch["x"], batch["f"])
+        out = out.float().numpy()
         out = out[..., None] if out.ndim == 3 else out
         if forecasts is None:
             forecasts = np.zeros((windows, horizon, channels, out.shape[-1]))

@@ -22,7 +22,8 @@ from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
 from forecast.training.profile import epoch_phases
 from forecast.training.scope import quiet, restored_torch_flags
-from forecast.training.trainer import default_precision, make_trainer, on_gpu
+from forecast.training.precision import default_precision, on_gpu
+from forecast.training.trainer import make_trainer
 
 START_FILE = "start.pt"  # the untrained network's weights and validation loss, beside last.ckpt
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
@@ -12,32 +11,7 @@ import torch.utils.deterministic
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-
-@functools.cache  # read once a process, not once a fit
-def cpu_bf16_units() -> tuple[str, ...]:
-    """This CPU's bf16 arithmetic units, as /proc/cpuinfo names them (none where it cannot be read)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ()
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return tuple(unit for unit in ("avx512_bf16", "amx_bf16") if unit in flags)
-
-
-def on_gpu(accelerator: str) -> bool:
-    """Whether a Trainer for ``accelerator`` trains on a CUDA GPU."""
-    return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-
-
-def default_precision(accelerator: str, channel_independent: bool = False) -> str:
-    """bf16 mixed precision on GPUs that support it, and on CPUs with AMX's bf16 tiles for
-    channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent windows
-    (a sample per channel) make matrix products large enough for AMX to pay: measured 1.11-1.16x
-    faster at level accuracy, where the mixed-channel defaults, whose time goes to the seq2seq
-    decoder's step-by-step LSTM, gained nothing (experiments/verdicts/train_speed.md)."""
-    if on_gpu(accelerator):
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
-    return "bf16-mixed" if channel_independent and "amx_bf16" in cpu_bf16_units() else "32-true"
+from forecast.training.precision import default_precision
 
 
 class EpochLines(L.Callback):

@@ -18,7 +18,6 @@ from forecast.data.splits import Split
 from forecast.errors import DataError
 from forecast.api import Forecaster
 from forecast.config import resolve
-from forecast.evaluation.inference import forecast_windows
 from forecast.models.registry import median_index
 from forecast.workflows import parallel
 
@@ -215,7 +214,7 @@ def forecasts_at(model: Forecaster, series: SeriesData, origins: dict[str, np.nd
     settings = model.get_params()
     whole = {sid: Split(0, 0, n) for sid, n in series.lengths().items()}
     module = model.schema_.module(series, whole, settings, model.scalers_)
-    forecasts, _ = forecast_windows(model.network_, module.windows_at(origins), module.target_scaler)
+    forecasts, _ = model.predict_windows(module.windows_at(origins), module.target_scaler)
     levels = resolve(settings)["quantiles"]
     targets, horizon = model.schema_.target, settings["horizon"]
     parts, first = [], 0

@@ -30,3 +30,39 @@ def test_forecasts_and_truths_come_back_in_their_window_and_channel_on_the_origi
         assert np.array_equal(forecasts[window, 0, :, 0], expected)
         assert np.array_equal(truths[window], values[origin:origin + 2] * scaler.scale + scaler.center)
     assert forecasts.dtype == truths.dtype == np.float64 and forecasts.shape == (13, 2, 3, 1)
+
+
+class Mixing(torch.nn.Module):
+    """A linear map across each step's channels, remembering the dtype its product came out in."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = torch.nn.Linear(3, 3)
+        self.dtypes = set()
+
+    def forward(self, x, f):
+        out = self.mix(x[:, -2:, :])
+        self.dtypes.add(out.dtype)
+        return out
+
+
+def test_bf16_forecasts_run_the_products_in_bf16_and_come_back_in_float64_near_fp32():
+    torch.manual_seed(0)
+    scaled = torch.randn(40, 3)
+    scaler = Scaler.from_state({"kind": "standard", "center": [10.0, -2.0, 300.0], "scale": [2.0, 0.5, 40.0]})
+    dataset = WindowDataset(scaled, np.arange(4, 37), WindowSpec(4, 2), scaled)
+    network = Mixing()
+    fp32, _ = forecast_windows(network, dataset, scaler)
+    assert network.dtypes == {torch.float32}
+    bf16, truths = forecast_windows(network, dataset, scaler, precision="bf16-mixed")
+    assert network.dtypes == {torch.float32, torch.bfloat16} and bf16.dtype == truths.dtype == np.float64
+    # bf16 keeps 8 significant bits: forecasts move by about 2^-8 of their scaled size, not more
+    moved = np.abs(bf16 - fp32)[..., 0] / scaler.scale
+    assert 0 < moved.max() < 0.05
+
+
+def test_an_unknown_forecasting_precision_is_refused():
+    dataset = WindowDataset(torch.zeros(10, 3), np.arange(4, 8), WindowSpec(4, 2), torch.zeros(10, 3))
+    with pytest.raises(ValueError, match="precision must be"):
+        forecast_windows(LastValue(), dataset, Scaler.from_state(
+            {"kind": "standard", "center": [0.0] * 3, "scale": [1.0] * 3}), precision="16-mixed")

@@ -184,10 +184,10 @@ def test_the_table_names_the_seeds_still_improving_at_their_last_validation():
 @pytest.mark.parametrize("units", [["avx512_bf16", "amx_bf16"], []])
 def test_a_record_names_the_precision_its_fit_trains_in(monkeypatch, units):
     from experiments.ltsf.protocol import precision_of
-    from forecast.training import trainer
+    from forecast.training import precision as rules
 
-    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: units)
-    monkeypatch.setattr(trainer.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: units)
+    monkeypatch.setattr(rules.torch.cuda, "is_available", lambda: False)
     independent = {"model": "densenet-lstm", "channel_independent": True}
     assert precision_of(independent) == ("bf16-mixed" if units else "32-true")
     assert precision_of({**independent, "precision": "32-true"}) == "32-true"

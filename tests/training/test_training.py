@@ -206,10 +206,25 @@ def test_patience_counts_validations_and_stops_inside_an_epoch(tmp_path):
     (["avx512_bf16"], True, "32-true"), ([], True, "32-true")])
 def test_the_cpu_default_is_bf16_only_for_channel_independent_networks_on_amx(monkeypatch, units,
                                                                               channel_independent, precision):
-    from forecast.training import trainer
+    from forecast.training import precision as rules
 
-    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: units)
-    assert trainer.default_precision("cpu", channel_independent) == precision
+    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: units)
+    assert rules.default_precision("cpu", channel_independent) == precision
+
+
+@pytest.mark.parametrize("units, channel_independent, asked, forecasts_in", [
+    (["avx512_bf16", "amx_bf16"], True, None, "bf16-mixed"),
+    (["avx512_bf16", "amx_bf16"], True, "bf16-mixed", "bf16-mixed"),
+    (["avx512_bf16", "amx_bf16"], True, "32-true", "32-true"),
+    (["avx512_bf16", "amx_bf16"], False, None, "32-true"),
+    (["avx512_bf16", "amx_bf16"], False, "bf16-mixed", "32-true"),
+    (["avx512_bf16"], True, "bf16-mixed", "32-true"), ([], True, None, "32-true")])
+def test_a_network_forecasts_in_bf16_only_where_this_cpu_trains_it_in_bf16_by_default(
+        monkeypatch, units, channel_independent, asked, forecasts_in):
+    from forecast.training import precision as rules
+
+    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: units)
+    assert rules.inference_precision(asked, channel_independent) == forecasts_in
 
 
 def _two_channels(rows: int = 300) -> pd.DataFrame:
@@ -219,10 +234,10 @@ def _two_channels(rows: int = 300) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("channel_independent", [True, False])
-def test_on_an_amx_cpu_a_channel_independent_fit_trains_in_bf16_and_says_so(monkeypatch, channel_independent):
-    from forecast.training import trainer
+def test_on_an_amx_cpu_a_channel_independent_fit_trains_and_forecasts_in_bf16_and_says_so(monkeypatch, channel_independent):
+    from forecast.training import precision as rules
 
-    monkeypatch.setattr(trainer, "cpu_bf16_units", lambda: ["avx512_bf16", "amx_bf16"])
+    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: ["avx512_bf16", "amx_bf16"])
 
     def fit(precision):
         return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=2, hidden_size=8, head="direct",
@@ -233,4 +248,8 @@ def test_on_an_amx_cpu_a_channel_independent_fit_trains_in_bf16_and_says_so(monk
     assert chosen.predict().equals(expected.predict()) and not fp32.predict().equals(bf16.predict())
     said = [note for note in chosen.notes_ if note.startswith("bf16-mixed precision")]
     assert len(said) == channel_independent
+    # the network validation chose in bf16 forecasts in bf16 too, unless fp32 is asked for
+    as_chosen, in_fp32 = chosen.predict(), chosen.set_params(precision="32-true").predict()
+    assert as_chosen.equals(in_fp32) != channel_independent
+    assert np.allclose(as_chosen, in_fp32, rtol=0.02)
     assert not any(note.startswith("bf16-mixed") for model in (fp32, bf16) for note in model.notes_)

@@ -7,7 +7,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forecast
-from forecast.workflows import walkforward as backtest_module
 from forecast.workflows.walkforward import walk_forward
 from forecast.evaluation.skill import random_walk_skill
 
@@ -78,19 +77,21 @@ def test_refit_never_fits_once_on_the_rows_before_start_and_sliding_windows_keep
 
 
 def test_every_origin_of_a_fold_is_forecast_in_one_batched_pass(monkeypatch):
-    calls = []
-    real = backtest_module.forecast_windows
+    passes = []  # the forward passes' batch sizes, a list per call (the fit validates through it too)
+    real = forecast.Forecaster.predict_windows
 
-    def counting(network, dataset, scaler, batch_size=256):
-        hook = network.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
+    def counting(model, dataset, scaler):
+        batches = []
+        hook = model.network_.register_forward_hook(lambda module, args, out: batches.append(len(args[0])))
         try:
-            return real(network, dataset, scaler, batch_size)
+            return real(model, dataset, scaler)
         finally:
             hook.remove()
+            passes.append(batches)
 
-    monkeypatch.setattr(backtest_module, "forecast_windows", counting)
+    monkeypatch.setattr(forecast.Forecaster, "predict_windows", counting)
     walk_forward(tiny("dlinear"), series(), start=30, refit_every=False)
-    assert calls == [59]  # origins 30 .. 88, one forward pass
+    assert passes[-1] == [59]  # origins 30 .. 88, one forward pass
 
 
 def test_several_series_share_origins_by_timestamp_and_quantiles_come_along():

@@ -1,0 +1,45 @@
+"""Which precision to compute in: bf16 where this hardware has the units for it and it pays,
+fp32 elsewhere; for training and for forecasting. Torch only, so that forecasting without
+training imports no Lightning."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+
+@functools.cache  # read once a process, not once a fit
+def cpu_bf16_units() -> tuple[str, ...]:
+    """This CPU's bf16 arithmetic units, as /proc/cpuinfo names them (none where it cannot be read)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ()
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return tuple(unit for unit in ("avx512_bf16", "amx_bf16") if unit in flags)
+
+
+def on_gpu(accelerator: str) -> bool:
+    """Whether a Trainer for ``accelerator`` trains on a CUDA GPU."""
+    return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+
+
+def default_precision(accelerator: str, channel_independent: bool = False) -> str:
+    """bf16 mixed precision on GPUs that support it, and on CPUs with AMX's bf16 tiles for
+    channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent windows
+    (a sample per channel) make matrix products large enough for AMX to pay: measured 1.11-1.16x
+    faster at level accuracy, where the mixed-channel defaults, whose time goes to the seq2seq
+    decoder's step-by-step LSTM, gained nothing (experiments/verdicts/train_speed.md)."""
+    if on_gpu(accelerator):
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+    return "bf16-mixed" if channel_independent and "amx_bf16" in cpu_bf16_units() else "32-true"
+
+
+def inference_precision(precision: str | None, channel_independent: bool = False) -> str:
+    """The precision a trained network forecasts in on this CPU: bf16 autocast where a fit on this
+    CPU chooses it by default (so validation chose the network in it too) and the run named no
+    other precision; fp32 elsewhere."""
+    chosen = default_precision("cpu", channel_independent)
+    return chosen if precision in (None, chosen) else "32-true"
