@@ -44,7 +44,7 @@ start = time.perf_counter()
 trained = train_network(network, module, lr=1e-4, max_epochs=1, patience=None, accelerator="cpu", **chosen)
 seconds = time.perf_counter() - start
 test = module.datasets["test"]
-try:  # a network forecasts in the precision this CPU trains it in by default, since 'precision'
+try:  # since c5fb602 a network forecasts in the precision this CPU trained it in by default
     from forecast.training.precision import inference_precision
     forecasting = {"precision": inference_precision(chosen.get("precision"), module.channel_independent)}
 except ImportError:  # before it, in fp32

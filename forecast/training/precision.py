@@ -29,9 +29,10 @@ def on_gpu(accelerator: str) -> bool:
 def default_precision(accelerator: str, channel_independent: bool = False) -> str:
     """bf16 mixed precision on GPUs that support it, and on CPUs with AMX's bf16 tiles for
     channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent windows
-    (a sample per channel) make matrix products large enough for AMX to pay: measured 1.11-1.16x
-    faster at level accuracy, where the mixed-channel defaults, whose time goes to the seq2seq
-    decoder's step-by-step LSTM, gained nothing (experiments/verdicts/train_speed.md)."""
+    (a sample per channel) make matrix products large enough for AMX to pay: the tuned configuration
+    trained 1.22x as fast and a Weather-96 fit ran 1.45x as fast, at level accuracy, where the
+    mixed-channel defaults, whose time goes to the seq2seq decoder's step-by-step LSTM, gained
+    nothing (experiments/verdicts/train_speed.md, ablation.md)."""
     if on_gpu(accelerator):
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
     return "bf16-mixed" if channel_independent and "amx_bf16" in cpu_bf16_units() else "32-true"
