@@ -1,9 +1,11 @@
 """Dropout with a faster mask on the CPU.
 
-PyTorch's CPU dropout draws its mask with ``bernoulli_``, which takes about twice as long as
-drawing uniform numbers and keeping those at or above ``p`` (Intel Xeon, 2 threads, a
-128 x 16 x 42 map: 624 against 338 microseconds). In a channel-independent DenseNet-LSTM step the
-draw was a tenth of the CPU time. Elsewhere (CUDA) the fused kernel is used.
+PyTorch's CPU dropout draws its mask with ``bernoulli_``, one call of its random generator per
+element. Here each 64-bit draw gives four 16-bit numbers, and an element is kept where its number
+is at or above ``p`` on that scale: on an Intel Xeon with 2 threads, the LSTM head's 128 x 21 x 128
+bf16 map drops out, forward and backward, in 1.2 ms against 2.3 ms with uniform float32 numbers
+and about 4 ms with ``bernoulli_``. In a channel-independent DenseNet-LSTM step the draw was a tenth
+of the CPU time. Elsewhere (CUDA) the fused kernel is used.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+LEVELS = 2 ** 16  # p is rounded to a multiple of 1 / LEVELS
+
 
 def dropout(x: Tensor, p: float, training: bool) -> Tensor:
-    """``F.dropout(x, p, training)``: each element zeroed with probability ``p``, the rest scaled
-    by 1 / (1 - p); on the CPU the mask comes from uniform numbers in float32."""
-    if not training or not 0 < p < 1 or x.device.type != "cpu":
+    """``F.dropout(x, p, training)``: each element zeroed with probability ``p`` (on the CPU
+    rounded to a multiple of 2**-16), the rest scaled by one over the share kept."""
+    dropped = round(p * LEVELS)
+    if not training or not 0 < dropped < LEVELS or x.device.type != "cpu":
         return F.dropout(x, p, training)
-    keep = torch.rand_like(x, dtype=torch.float32) >= p  # rand_like keeps x's memory format
-    return x * keep.to(x.dtype).mul_(1 / (1 - p))
+    like = torch.empty_like(x, dtype=torch.int16)  # x's memory format, so the product runs in it
+    words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64).random_(-2 ** 63, None)  # every bit random
+    numbers = words.view(torch.int16)[:x.numel()].as_strided(like.shape, like.stride())
+    keep = numbers >= dropped - LEVELS // 2  # int16 runs from -LEVELS / 2
+    return x * keep.to(x.dtype).mul_(LEVELS / (LEVELS - dropped))
 
 
 class Dropout(nn.Dropout):

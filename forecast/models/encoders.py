@@ -20,6 +20,18 @@ def stem_padding(length: int, patch: int, stride: int, downsample: int) -> int:
     return patch + stride * (patches - 1) - length
 
 
+class _ChannelsLastGradient(torch.autograd.Function):
+    """The identity, whose backward hands the gradient on in channels-last memory."""
+
+    @staticmethod
+    def forward(ctx, maps: Tensor) -> Tensor:
+        return maps.view_as(maps)
+
+    @staticmethod
+    def backward(ctx, gradient: Tensor) -> Tensor:
+        return gradient.contiguous(memory_format=torch.channels_last)
+
+
 class PatchStem(nn.Module):
     """Replicate-pad on the left as :func:`stem_padding` says, then patches of ``patch`` steps
     every ``stride`` steps (overlapping when stride < patch), as (B, C, L) -> (B, C_out, L')."""
@@ -71,7 +83,10 @@ class DenseNet1D(nn.Module):
         row = x.transpose(1, 2).unsqueeze(2)  # (B, C, 1, L)
         # with one input channel the stem's output comes back plain (NCHW): the stack wants channels-last
         maps = self.stem(row).contiguous(memory_format=torch.channels_last)
-        return F.relu(self.norm(self.stack(maps))).squeeze(2).transpose(1, 2)
+        # the LSTM's gradient comes back time-major; in that layout oneDNN's batch-norm backward
+        # takes a path ten times as slow (2 ms against 0.2 for a 128 x 88 x 1 x 21 bf16 map)
+        features = _ChannelsLastGradient.apply(F.relu(self.norm(self.stack(maps))))
+        return features.squeeze(2).transpose(1, 2)
 
 
 class DenseNet2D(nn.Module):

@@ -89,6 +89,26 @@ def test_densenet1d_on_a_row_map_computes_what_1d_kernels_compute():
     assert encoder.stack.denseblock1.denselayer1.conv2.kernel_size == (1, 3)
 
 
+
+def test_densenet1d_hands_its_final_norm_a_channels_last_gradient_behind_an_lstm():
+    """Under bf16 autocast the LSTM's (oneDNN's) input gradient comes back time-major; handed on
+    so, the ReLU's backward gives the norm a gradient of odd strides, on which oneDNN's
+    batch-norm backward takes a path ten times as slow."""
+    encoder = DenseNet1D(1, patch=16, patch_stride=8, block_config=(2, 2), growth_rate=4).train()
+    lstm = torch.nn.LSTM(encoder.out_features, 8, batch_first=True)
+    seen = []
+
+    def watch(module, inputs, output):
+        output.register_hook(seen.append)
+
+    encoder.norm.register_forward_hook(watch)
+    with torch.autocast("cpu", torch.bfloat16):
+        features = lstm(encoder(torch.randn(6, 336, 1)))[0]
+    features.float().sum().backward()
+    packed = torch.empty(seen[0].shape).contiguous(memory_format=torch.channels_last)
+    assert seen[0].stride() == packed.stride()
+
+
 def test_dropout_is_applied_only_in_training():
     layer = DenseLayer(4, growth_rate=6, drop_rate=0.5, dim=1).train()
     out = layer(torch.randn(8, 4, 30))

@@ -46,3 +46,22 @@ def test_the_draw_follows_torchs_seed():
     first = dropout(x, 0.4, training=True)
     torch.manual_seed(3)
     assert torch.equal(dropout(x, 0.4, training=True), first)
+
+
+def test_every_16_bit_number_of_a_64_bit_draw_is_uniform():
+    # each draw gives four numbers: were a word's top bits fixed, one position in four would never drop
+    torch.manual_seed(4)
+    out = dropout(torch.ones(4 * 250_000), 0.5, training=True)
+    for position in range(4):
+        assert (out[position::4] == 0).float().mean().item() == pytest.approx(0.5, abs=0.004)  # 4 standard errors
+
+
+def test_p_is_rounded_to_a_multiple_of_2_to_the_minus_16_and_the_scale_is_one_over_the_share_kept():
+    p = 0.2083
+    kept = 1 - round(p * 2 ** 16) / 2 ** 16
+    out = dropout(torch.ones(100), p, training=True)
+    assert torch.equal(out[out != 0], torch.full_like(out[out != 0], 1 / kept))
+
+
+def test_p_too_close_to_one_to_round_below_it_zeroes_everything():
+    assert torch.equal(dropout(torch.ones(3, 4), 1 - 1e-7, training=True), torch.zeros(3, 4))
