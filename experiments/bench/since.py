@@ -4,7 +4,9 @@ every validation window, timed whole (``train_network``, as the train_speed benc
 issue 31 was filed). Each commit's code runs in a process of its own, from a git worktree for the
 past one; the two alternate ``--repeats`` times and the fastest fit of each counts. Now is timed in
 the precision a fit chooses by default and in fp32. After each fit, inference over every test
-window (``forecast_windows``, in the precision each commit forecasts in) is timed too.
+window (``forecast_windows``, in the precision each commit forecasts in) is timed too. Training
+alone is the fit less its validation passes (Lightning's evaluation loops, timed in the worker):
+since issue 31 a fit also scores its untrained network, a pass the fit at its start did not make.
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.since --commit 54ec61d \
         [--datasets etth1,weather] [--windows 4096] [--repeats 2]
@@ -31,6 +33,7 @@ from experiments import records
 WORKER = """
 import inspect, json, sys, time
 import forecast, torch
+from lightning.pytorch.loops.evaluation_loop import _EvaluationLoop
 from experiments.bench.train_speed import setup
 from forecast.evaluation.inference import forecast_windows
 from forecast.training.fit import train_network
@@ -40,6 +43,14 @@ torch.set_num_threads(2)
 cut = {"eval_windows": evaluated} if "eval_windows" in inspect.signature(setup).parameters else {}
 module, network, _ = setup(name, windows, "cpu", **cut)
 chosen = {} if precision == "default" else {"precision": precision}
+validating, evaluation_loop = [0.0], _EvaluationLoop.run
+def timed_evaluation_loop(*args, **kwargs):  # the validation passes, timed to be taken out of the fit's time
+    started = time.perf_counter()
+    try:
+        return evaluation_loop(*args, **kwargs)
+    finally:
+        validating[0] += time.perf_counter() - started
+_EvaluationLoop.run = timed_evaluation_loop
 start = time.perf_counter()
 trained = train_network(network, module, lr=1e-4, max_epochs=1, patience=None, accelerator="cpu", **chosen)
 seconds = time.perf_counter() - start
@@ -52,7 +63,7 @@ except ImportError:  # before it, in fp32
 start = time.perf_counter()
 forecast_windows(network, test, module.target_scaler, **forecasting)
 inference = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "windows": len(module.datasets["train"].origins),
+print(json.dumps({"seconds": seconds, "validating": validating[0], "windows": len(module.datasets["train"].origins),
                   "inference windows/s": len(test.origins) / inference,
                   "inference precision": forecasting.get("precision", "32-true"), "package": forecast.__file__,
                   "bf16": any(note.startswith("bf16-mixed") for note in getattr(trained, "notes", []))}))
@@ -106,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
                 best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
                 past_fit = best["past", "default"]
                 then, then_inferring = past_fit["seconds"], past_fit["inference windows/s"]
+                training = then - past_fit["validating"]  # the fit without its validation passes
                 chose = {when: "bf16-mixed" if best[when, "default"]["bf16"] else "fp32" for when in ("past", "now")}
                 labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose "
                                                f"({chose['past']})",
@@ -121,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
                         metrics={"windows/s": result["windows"] / result["seconds"],
                                  "times the issue's start": then / result["seconds"],
                                  "fit s": result["seconds"],
+                                 "validation passes s": result["validating"],
+                                 "training, times the issue's start": training / (result["seconds"] - result["validating"]),
                                  "inference windows/s (every test window)": result["inference windows/s"],
                                  "inference, times the issue's start": result["inference windows/s"] / then_inferring},
                         **facts))
