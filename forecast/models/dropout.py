@@ -24,7 +24,8 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     if not training or not 0 < dropped < LEVELS or x.device.type != "cpu":
         return F.dropout(x, p, training)
     like = torch.empty_like(x, dtype=torch.int16)  # x's memory format, so the product runs in it
-    words = torch.empty((x.numel() + 3) // 4, dtype=torch.int64).random_(-2 ** 63, None)  # every bit random
+    # all 64 bits random (but for one value in 2**64), drawn out of place so that torch.compile traces it
+    words = torch.randint(-2 ** 63, 2 ** 63 - 1, ((x.numel() + 3) // 4,), dtype=torch.int64)
     numbers = words.view(torch.int16)[:x.numel()].as_strided(like.shape, like.stride())
     keep = numbers >= dropped - LEVELS // 2  # int16 runs from -LEVELS / 2
     return x * keep.to(x.dtype).mul_(LEVELS / (LEVELS - dropped))

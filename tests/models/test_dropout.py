@@ -65,3 +65,9 @@ def test_p_is_rounded_to_a_multiple_of_2_to_the_minus_16_and_the_scale_is_one_ov
 
 def test_p_too_close_to_one_to_round_below_it_zeroes_everything():
     assert torch.equal(dropout(torch.ones(3, 4), 1 - 1e-7, training=True), torch.zeros(3, 4))
+
+
+def test_torch_compile_traces_the_mask_without_a_graph_break():
+    # an in-place draw (random_) broke the compiled graph at every dropout
+    explained = torch._dynamo.explain(lambda x: dropout(x, 0.2, training=True))(torch.randn(4, 6))
+    assert explained.graph_break_count == 0
