@@ -30,7 +30,7 @@ def default_precision(accelerator: str, channel_independent: bool = False) -> st
     """bf16 mixed precision on GPUs that support it, and on CPUs with AMX's bf16 tiles for
     channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent windows
     (a sample per channel) make matrix products large enough for AMX to pay: the tuned configuration
-    trained 1.22x as fast and a Weather-96 fit ran 1.45x as fast, at level accuracy, where the
+    trained 1.22-1.31x as fast and a Weather-96 fit ran 1.29-1.45x as fast, at level accuracy, where the
     mixed-channel defaults, whose time goes to the seq2seq decoder's step-by-step LSTM, gained
     nothing (experiments/verdicts/train_speed.md, ablation.md)."""
     if on_gpu(accelerator):
