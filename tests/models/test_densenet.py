@@ -89,7 +89,6 @@ def test_densenet1d_on_a_row_map_computes_what_1d_kernels_compute():
     assert encoder.stack.denseblock1.denselayer1.conv2.kernel_size == (1, 3)
 
 
-
 def test_densenet1d_hands_its_final_norm_a_channels_last_gradient_behind_an_lstm():
     """Under bf16 autocast the LSTM's (oneDNN's) input gradient comes back time-major; handed on
     so, the ReLU's backward gives the norm a gradient of odd strides, on which oneDNN's
