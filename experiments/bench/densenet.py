@@ -25,7 +25,6 @@ from forecast.models.image import densenet121
 from experiments import records
 
 
-
 def make(kind: str, memory_efficient: bool = False) -> torch.nn.Module:
     if kind == "torchvision":
         return torchvision.models.densenet121(weights=None, memory_efficient=memory_efficient)
