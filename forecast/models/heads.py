@@ -133,6 +133,8 @@ class FlattenHead(_LSTMHead):
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
                 teacher_forcing: float = 0.0, base: Tensor | None = None) -> Tensor:
         outputs, _ = self.encoder(features)  # (B, L', hidden)
-        flat = torch.cat([self.dropout(outputs).flatten(1), future.flatten(1)], -1)
+        # the covariates in the LSTM's dtype: under bf16 autocast an fp32 part would promote the
+        # whole vector to fp32, only for the output layer to cast it back (two copies a step)
+        flat = torch.cat([self.dropout(outputs).flatten(1), future.flatten(1).to(outputs.dtype)], -1)
         out = self.output(flat)  # (B, H * C_out, Q)
         return out.unflatten(1, (self.horizon, self.out_channels))

@@ -31,6 +31,17 @@ def test_shapes_and_gradients_reach_the_stem(name, head, quantiles):
         assert (out.diff(dim=-1) >= 0).all(), "quantiles must not cross"
 
 
+def test_flatten_head_keeps_bf16_through_to_its_output_layer():
+    torch.manual_seed(0)
+    model = build_forecaster("densenet-lstm", in_channels=1, out_channels=1, horizon=12,
+                             future_channels=4, head="flatten", hidden_size=16, lookback=48)
+    seen = []
+    model.head.output.linear.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].dtype))
+    with torch.autocast("cpu", torch.bfloat16):
+        model(torch.randn(6, 48, 1), torch.randn(6, 12, 4))  # fp32 covariates, as a loader gives them
+    assert seen == [torch.bfloat16]
+
+
 @pytest.mark.parametrize("head", [Seq2SeqHead, DirectHead])
 def test_frame_encoder_feeds_a_head(head):
     encoder = FrameEncoder(densenet_bc(depth=10, growth_rate=4, in_channels=2))
