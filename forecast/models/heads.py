@@ -111,7 +111,9 @@ class DirectHead(_LSTMHead):
     def forward(self, features: Tensor, last: Tensor, future: Tensor, targets: Tensor | None = None,
                 teacher_forcing: float = 0.0, base: Tensor | None = None) -> Tensor:
         _, (hidden, _) = self.encoder(features)
-        h = hidden[-1].unsqueeze(1) + self.step  # (B, H, hidden)
+        # the embeddings in the LSTM's dtype: under bf16 autocast an fp32 one would promote the
+        # (B, H, hidden) map, its GELU and its dropout to fp32 before the output layer casts it back
+        h = hidden[-1].unsqueeze(1) + self.step.to(hidden.dtype)  # (B, H, hidden)
         if self.future is not None:
             h = h + self.future(future)
         return self.output(self.dropout(F.gelu(h)))

@@ -31,10 +31,11 @@ def test_shapes_and_gradients_reach_the_stem(name, head, quantiles):
         assert (out.diff(dim=-1) >= 0).all(), "quantiles must not cross"
 
 
-def test_flatten_head_keeps_bf16_through_to_its_output_layer():
+@pytest.mark.parametrize("head", ["flatten", "direct"])
+def test_head_keeps_bf16_through_to_its_output_layer(head):
     torch.manual_seed(0)
     model = build_forecaster("densenet-lstm", in_channels=1, out_channels=1, horizon=12,
-                             future_channels=4, head="flatten", hidden_size=16, lookback=48)
+                             future_channels=4, head=head, hidden_size=16, lookback=48)
     seen = []
     model.head.output.linear.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].dtype))
     with torch.autocast("cpu", torch.bfloat16):
