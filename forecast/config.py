@@ -109,7 +109,7 @@ class RuntimeSettings:
     accelerator: str = setting("auto", "text", "where to train", choices=("auto", "cpu", "gpu", "cuda", "mps"))
     devices: int | str = setting(1, "devices", "devices to train on (auto, or a number)")
     strategy: str = setting("auto", "text", "Lightning's strategy, e.g. ddp")
-    precision: str | None = setting(None, "text", "Lightning's precision, e.g. bf16-mixed (default: bf16-mixed on GPUs that support it and, for channel-independent networks, on CPUs with AMX; 32-true elsewhere); a network trained in bf16 by this CPU's default forecasts in it too", optional=True)
+    precision: str | None = setting(None, "text", "Lightning's precision, e.g. bf16-mixed (default: bf16-mixed on GPUs that support it and, for channel-independent networks, on CPUs with bf16 units (AVX512-BF16 or AMX); 32-true elsewhere); a network trained in bf16 by this CPU's default forecasts in it too", optional=True)
     deterministic: bool | None = setting(None, "switch", "deterministic kernels (default: on the CPU)", optional=True)
     threads: int | None = setting(None, "whole", "CPU threads torch may use (default: the cores torch sees; with --jobs, the cores over the jobs)", optional=True, keyword=False)
     logger: str = setting("csv", "text", "training logs: CSV, or TensorBoard (needs the tensorboard extra)", choices=LOGGERS)

@@ -109,7 +109,7 @@ def run_cell(settings: dict, data, split) -> dict:
 
 def precision_of(settings: dict) -> str | None:
     """The precision a fit of ``settings`` trains in: the library's choice unless they name one
-    (bf16 on an AMX CPU for channel-independent networks); None for models that train no steps."""
+    (bf16 on a CPU with bf16 units for channel-independent networks); None for models that train no steps."""
     full = {**defaults(), **settings}
     if model_spec(full["model"]).kind != "neural":
         return None

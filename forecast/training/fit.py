@@ -101,8 +101,9 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
                                 "without early stopping or checkpoint selection"]
     chosen = precision or default_precision(accelerator, data.channel_independent)
     if precision is None and chosen == "bf16-mixed" and not on_gpu(accelerator):
-        notes.append("bf16-mixed precision: this CPU has AMX bf16 units, where a channel-independent network "
-                     "trains faster in it at level accuracy (precision='32-true' turns it off)")
+        notes.append("bf16-mixed precision: this CPU has bf16 units (AVX512-BF16 or AMX), where a "
+                     "channel-independent network trains faster in it at level accuracy "
+                     "(precision='32-true' turns it off)")
     hardware = {"accelerator": accelerator, "devices": devices, "strategy": strategy,
                 "precision": chosen, "deterministic": deterministic}
     share = CoreShare()  # the cores are shared with the other fits running on this machine

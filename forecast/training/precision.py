@@ -27,15 +27,16 @@ def on_gpu(accelerator: str) -> bool:
 
 
 def default_precision(accelerator: str, channel_independent: bool = False) -> str:
-    """bf16 mixed precision on GPUs that support it, and on CPUs with AMX's bf16 tiles for
-    channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent windows
-    (a sample per channel) make matrix products large enough for AMX to pay: the tuned configuration
-    trained 1.22-1.31x as fast and a Weather-96 fit ran 1.29-1.45x as fast, at level accuracy, where the
-    mixed-channel defaults, whose time goes to the seq2seq decoder's step-by-step LSTM, gained
-    nothing (experiments/verdicts/train_speed.md, ablation.md)."""
+    """bf16 mixed precision on GPUs that support it, and on CPUs with bf16 units (AVX512-BF16 or
+    AMX) for channel-independent networks; full fp32 elsewhere. On the CPU only channel-independent
+    windows (a sample per channel) make matrix products large enough for the bf16 units to pay: the
+    tuned configuration trained 1.22-1.31x as fast with AMX and a Weather-96 fit ran 1.29-1.45x as
+    fast; on an AMD EPYC with AVX512-BF16 and no AMX a one-epoch fit ran 1.36x as fast. Both at level
+    accuracy, where the mixed-channel defaults, whose time goes to the seq2seq decoder's step-by-step
+    LSTM, gained nothing (0.98x on that AMD; experiments/verdicts/train_speed.md, ablation.md)."""
     if on_gpu(accelerator):
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
-    return "bf16-mixed" if channel_independent and "amx_bf16" in cpu_bf16_units() else "32-true"
+    return "bf16-mixed" if channel_independent and cpu_bf16_units() else "32-true"
 
 
 def inference_precision(precision: str | None, channel_independent: bool = False) -> str:

@@ -51,7 +51,7 @@ def main(out: Path, mode: str) -> None:
     model = forecast.Forecaster(model="densenet-lstm", head="direct", lookback=24, horizon=6,
                                 hidden_size=16, max_epochs=1, patience=None, calendar=None,
                                 batch_size=32, accelerator="cpu", devices=2, strategy="ddp",
-                                # fp32 (not the bf16 an AMX CPU would choose for channel-independent
+                                # fp32 (not the bf16 a CPU with bf16 units would choose for channel-independent
                                 # windows): the DDP metric is compared with evaluate(), which runs in fp32
                                 precision="32-true", channel_independent=mode == "independent")
     model.fit(frame, split=split)

@@ -203,9 +203,9 @@ def test_patience_counts_validations_and_stops_inside_an_epoch(tmp_path):
 
 @pytest.mark.parametrize("units, channel_independent, precision", [
     (["avx512_bf16", "amx_bf16"], True, "bf16-mixed"), (["avx512_bf16", "amx_bf16"], False, "32-true"),
-    (["avx512_bf16"], True, "32-true"), ([], True, "32-true")])
-def test_the_cpu_default_is_bf16_only_for_channel_independent_networks_on_amx(monkeypatch, units,
-                                                                              channel_independent, precision):
+    (["avx512_bf16"], True, "bf16-mixed"), (["avx512_bf16"], False, "32-true"), ([], True, "32-true")])
+def test_the_cpu_default_is_bf16_only_for_channel_independent_networks_on_bf16_units(
+        monkeypatch, units, channel_independent, precision):
     from forecast.training import precision as rules
 
     monkeypatch.setattr(rules, "cpu_bf16_units", lambda: units)
@@ -218,7 +218,8 @@ def test_the_cpu_default_is_bf16_only_for_channel_independent_networks_on_amx(mo
     (["avx512_bf16", "amx_bf16"], True, "32-true", "32-true"),
     (["avx512_bf16", "amx_bf16"], False, None, "32-true"),
     (["avx512_bf16", "amx_bf16"], False, "bf16-mixed", "32-true"),
-    (["avx512_bf16"], True, "bf16-mixed", "32-true"), ([], True, None, "32-true")])
+    (["avx512_bf16"], True, None, "bf16-mixed"), ([], True, "bf16-mixed", "32-true"),
+    ([], True, None, "32-true")])
 def test_a_network_forecasts_in_bf16_only_where_this_cpu_trains_it_in_bf16_by_default(
         monkeypatch, units, channel_independent, asked, forecasts_in):
     from forecast.training import precision as rules
@@ -234,10 +235,11 @@ def _two_channels(rows: int = 300) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("channel_independent", [True, False])
-def test_on_an_amx_cpu_a_channel_independent_fit_trains_and_forecasts_in_bf16_and_says_so(monkeypatch, channel_independent):
+def test_on_a_cpu_with_bf16_units_a_channel_independent_fit_trains_and_forecasts_in_bf16_and_says_so(
+        monkeypatch, channel_independent):
     from forecast.training import precision as rules
 
-    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: ["avx512_bf16", "amx_bf16"])
+    monkeypatch.setattr(rules, "cpu_bf16_units", lambda: ("avx512_bf16",))
 
     def fit(precision):
         return forecast.Forecaster(model="lstm", lookback=24, horizon=4, max_epochs=2, hidden_size=8, head="direct",
