@@ -11,7 +11,8 @@ since issue 31 a fit also scores its untrained network, a pass the fit at its st
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.since --commit 54ec61d \
         [--datasets etth1,weather] [--windows 4096] [--repeats 2]
 
-Writes records to the records' train_speed.jsonl (table since).
+Writes records to the records' train_speed.jsonl (table since), replacing this machine's earlier
+ones; the budget names the machine, so that machines stand side by side.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
                     written.append(records.record(
                         study="train_speed", table="since", dataset=name, row=label,
                         budget=f"one epoch of {result['windows']} training windows and {validated}, "
-                               f"fastest of {args.repeats}, 2 threads, cpu",
+                               f"fastest of {args.repeats}, {facts['machine']} (2 threads)",
                         metrics={"windows/s": result["windows"] / result["seconds"],
                                  "times the issue's start": then / result["seconds"],
                                  "fit s": result["seconds"],
@@ -143,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
                            capture_output=True)
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
-    print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] == 'since')}")
+    saved = records.save("train_speed", written, args.records,
+                         replaces=lambda r: r["table"] == "since" and r["machine"] == facts["machine"])
+    print(f"records: {saved}")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,6 @@ from studies import rendered, run
     ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
     ("bench.train_speed", ["--windows", "128", "--eval-windows", "128", "--compile", "no", "--peer", "none", "--threads", "1"],
      "ours, bf16-mixed: one epoch and its validation pass"),
-    ("bench.since", ["--commit", "HEAD", "--datasets", "etth1", "--windows", "64", "--eval-windows", "64",
-                     "--repeats", "1"],
-     "now, fp32 (precision='32-true')"),
     ("bench.backtest", ["--parts", "tickers", "--tickers", "1", "--threads", "1"], "dlinear"),
     ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
     ("bench.densenet", ["--device", "cpu", "--batch", "2", "--size", "32", "--steps", "1", "--rounds", "1"], "ours fp32"),
@@ -24,11 +21,29 @@ from studies import rendered, run
 def test_bench_and_image_studies_record_a_row_each(tmp_path, data_dir, study, args, row):
     done = run(study, *args, "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
-    name = {"image.run": "image", "bench.backtest": "backtest_speed", "bench.since": "train_speed"}.get(
-        study, study.split(".")[-1])
+    name = {"image.run": "image", "bench.backtest": "backtest_speed"}.get(study, study.split(".")[-1])
     written = records.load(name, tmp_path)
     assert row in [r["row"] for r in written] and all(r["commit"] and r["machine"] for r in written)
     assert f"| {row} |" in rendered(name, tmp_path)
+
+
+@pytest.mark.slow
+def test_the_fit_since_a_commit_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
+    row = "now, fp32 (precision='32-true')"
+
+    def earlier(machine: str) -> dict:
+        return records.record("train_speed", "an earlier run's row", {"fit s": 1.0}, table="since",
+                              dataset="etth1", budget=f"one epoch, {machine} (2 threads)", machine=machine)
+    elsewhere = earlier("Another CPU, 2 cores")
+    records.save("train_speed", [elsewhere, earlier(records.machine())], tmp_path)
+    done = run("bench.since", "--commit", "HEAD", "--datasets", "etth1", "--windows", "64", "--eval-windows", "64",
+               "--repeats", "1", "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = records.load("train_speed", tmp_path)
+    here = [r for r in written if r != elsewhere]
+    assert elsewhere in written and len(here) == 3 and row in [r["row"] for r in here]
+    assert all(r["commit"] and r["budget"].endswith(f"{records.machine()} (2 threads)") for r in here)
+    assert f"| {row} |" in rendered("train_speed", tmp_path)
 
 
 def test_training_flops_add_the_lstm_gates_to_the_counted_products():
