@@ -9,6 +9,7 @@ from forecast.cli.settings import (BACKTEST_SETTINGS, FIT_SETTINGS, READ_OPTIONS
 from forecast.config import BACKTEST_DEFAULTS, MAX_EPOCHS_VARIABLE
 
 DATA_HELP = "CSV or Parquet path, or a dataset name (etth1, weather, stock:AAPL, stocks:AAPL,MSFT)"
+MODEL_HELP = "model.pt written by `forecast fit`, or the run folder that holds it"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="forecast from the end of DATA with a saved model",
                                   description="Forecast the model's horizon from the end of DATA, read "
                                               "as the model's training data was read (flags override).")
-    predict.add_argument("model", metavar="MODEL", help="model.pt written by `forecast fit`")
+    predict.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     predict.add_argument("data", metavar="DATA", help=DATA_HELP)
     predict.add_argument("--future", metavar="FILE",
                          help="CSV of the known-future covariates at the forecast timestamps (with "
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score the windows of DATA whose first forecast step comes after every row "
                     "that training and validation saw; DATA is read as the model's training data "
                     "was read (flags override).")
-    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     evaluate.add_argument("data", metavar="DATA", help=DATA_HELP)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--all-windows", action="store_true",

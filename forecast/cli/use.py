@@ -82,13 +82,14 @@ def long_rows(forecasts, targets: list[str], levels: list[float] | None):
 
 
 def _load(args: argparse.Namespace):
-    """The model file of ``args.model``, with torch's threads set first."""
-    from forecast.workflows.runs import set_threads
+    """The model of ``args.model`` (a model file or a fit's run folder), with torch's threads set
+    first."""
+    from forecast.workflows.runs import model_file, set_threads
 
     import forecast
 
     set_threads(threads(args))
-    return forecast.load(args.model)
+    return forecast.load(model_file(args.model))
 
 
 def _future(path: str, model):

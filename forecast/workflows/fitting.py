@@ -12,8 +12,9 @@ from forecast.atomic import write_atomically
 from forecast.config import MODEL_GROUPS, RunConfig
 from forecast.data.registry import load_dataset, read_data
 from forecast.data.splits import Splits, ltsf_split
-from forecast.workflows.runs import (RESUME_SETTINGS, check_out, last_checkpoint, run_folder, scratch_folder,
-                                     set_threads, stopped_seconds, strict_json, write_manifest)
+from forecast.workflows.runs import (MODEL_FILE, RESUME_SETTINGS, check_out, last_checkpoint, run_folder,
+                                     scratch_folder, set_threads, stopped_seconds, strict_json,
+                                     write_manifest)
 
 
 @dataclass
@@ -55,7 +56,7 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
             model.fit(series, split=split, resume_from=resume_from)
         metrics = {part: model.evaluate(part=part) for part in ("val", "test")
                    if len(model.data_.datasets[part])}
-        model.save(scratch / "model.pt")
+        model.save(scratch / MODEL_FILE)
         write_atomically(scratch / "metrics.json", lambda p: Path(p).write_text(strict_json(metrics)))
         if report:
             from forecast.workflows.reports import fit_report

@@ -20,7 +20,7 @@ from forecast.errors import DataError
 from forecast.evaluation.report import Report, when, write_report
 from forecast.evaluation.sections import (forecast_section, levels_of, metrics_table, safe_naive_scale,
                                           sensor_section, skill_section, trading_section)
-from forecast.workflows.runs import device, manifest_data, read_manifest, versions
+from forecast.workflows.runs import MODEL_FILE, device, manifest_data, read_manifest, versions
 from forecast.models.registry import model_spec
 from forecast.workflows.walkforward import forecasts_at
 
@@ -154,7 +154,7 @@ def report_run(run: str | os.PathLike) -> Path:
     manifest = read_manifest(run)
     if manifest["kind"] == "backtest":
         return write_report(backtest_report(run), run)
-    model = Forecaster.load(run / "model.pt")
+    model = Forecaster.load(run / MODEL_FILE)
     model.fit_seconds_ = manifest["timings"].get("fit_seconds")
     data = manifest_data(manifest)
     return write_report(fit_report(model, model.schema_.read(data), source=manifest["data"]["source"]), run)

@@ -27,6 +27,7 @@ from forecast.data.registry import source_sha256
 from forecast.errors import DataError
 
 MANIFEST = "run.json"
+MODEL_FILE = "model.pt"  # a fit's model, in its run folder
 RESUME_SETTINGS = "resume.json"  # in the scratch folder: a run's settings and start, for --resume
 
 
@@ -38,6 +39,17 @@ def scratch_folder(out: Path) -> Path:
 def last_checkpoint(out: Path) -> Path:
     """The last finished epoch of a fit in progress (Lightning's full checkpoint)."""
     return scratch_folder(out) / "logs" / "checkpoints" / "last.ckpt"
+
+
+def model_file(path: str | os.PathLike) -> Path:
+    """The model file a user names: the file itself, or the one inside a fit's run folder."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    if not (path / MODEL_FILE).is_file():
+        raise DataError(f"{path}: a folder without {MODEL_FILE}; name the model file or the run "
+                        "folder that `forecast fit` wrote")
+    return path / MODEL_FILE
 
 
 def check_out(out: Path, resume: bool = False) -> list[str]:

@@ -82,7 +82,8 @@ def test_fit_writes_model_metrics_and_config(etth1_run, data_dir):
     assert "naive" in done.stdout and "Traceback" not in done.stderr
 
 
-def test_predict_continues_the_hourly_series(etth1_run, data_dir, tmp_path):
+def test_predict_continues_the_hourly_series_from_the_model_file_or_its_run_folder(etth1_run, data_dir,
+                                                                                   tmp_path, in_process):
     out, _ = etth1_run
     target = tmp_path / "forecast.csv"
     done = run("predict", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"), "--out", str(target))
@@ -94,6 +95,8 @@ def test_predict_continues_the_hourly_series(etth1_run, data_dir, tmp_path):
     assert rows["forecast"].notna().all() and (rows["target"] == "OT").all()
     to_stdout = run("predict", str(out / "model.pt"), str(data_dir / "ett" / "ETTh1.csv"))
     assert to_stdout.stdout.splitlines()[0] == "time,target,forecast" and len(to_stdout.stdout.splitlines()) == 25
+    from_folder = in_process("predict", str(out), str(data_dir / "ett" / "ETTh1.csv"))
+    assert from_folder.returncode == 0 and from_folder.stdout == to_stdout.stdout, from_folder.stderr
 
 
 def test_evaluate_prints_a_table_and_json(etth1_run, data_dir):
@@ -179,6 +182,8 @@ def test_predict_rejects_malformed_csv_and_other_columns(etth1_run, tmp_path, wr
 def test_missing_model_and_bad_flags(tmp_path, data_dir, in_process):
     assert_clean_failure(in_process("predict", str(tmp_path / "none.pt"), str(data_dir / "ett" / "ETTh1.csv")),
                          "no such model file")
+    assert_clean_failure(in_process("evaluate", str(tmp_path), str(data_dir / "ett" / "ETTh1.csv")),
+                         f"{tmp_path}: a folder without model.pt")
     done = in_process("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--horizon", "0")
     assert_clean_failure(done, "--horizon must be a positive whole number")
     done = in_process("fit", str(data_dir / "ett" / "ETTh1.csv"), "--out", str(tmp_path / "r"), "--train-stride", "0")
