@@ -1,5 +1,6 @@
 """A fit now against the same fit at a past commit, on this machine in this run: one epoch of the
-YAML DenseNet-LSTM over the first ``--windows`` training windows with its validation pass over
+YAML DenseNet-LSTM (at the batch each commit's YAML trains at: 128 at the issue's start, 256 since
+the YAML chose it on validation) over the first ``--windows`` training windows with its validation pass over
 every validation window, timed whole (``train_network``, as the train_speed bench timed ours when
 issue 31 was filed). Each commit's code runs in a process of its own, from a git worktree for the
 past one; the two alternate ``--repeats`` times and the fastest fit of each counts. Now is timed in
@@ -65,6 +66,7 @@ start = time.perf_counter()
 forecast_windows(network, test, module.target_scaler, **forecasting)
 inference = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "validating": validating[0], "windows": len(module.datasets["train"].origins),
+                  "batch": module.batch_size,
                   "inference windows/s": len(test.origins) / inference,
                   "inference precision": forecasting.get("precision", "32-true"), "package": forecast.__file__,
                   "bf16": any(note.startswith("bf16-mixed") for note in getattr(trained, "notes", []))}))
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
                     result = best[key]
                     written.append(records.record(
                         study="train_speed", table="since", dataset=name, row=label,
-                        budget=f"one epoch of {result['windows']} training windows and {validated}, "
+                        budget=f"one epoch of {result['windows']} training windows in batches of {result['batch']} "
+                               f"and {validated}, "
                                f"fastest of {args.repeats}, {facts['machine']} (2 threads)",
                         metrics={"windows/s": result["windows"] / result["seconds"],
                                  "times the issue's start": then / result["seconds"],

@@ -56,8 +56,9 @@ from experiments.ltsf.protocol import CONFIG, ROWS, run_cell
 def setup(name: str, windows: int, device: str, eval_windows: int | None = None, config: str = "yaml"):
     """The DataModule (training windows cut to the first ``windows``, validation and test windows
     to the first ``eval_windows``) and a fresh network, both as the YAML configures them
-    (channel-independent: each channel of a window is one sample) or, with ``config="defaults"``,
-    as the library's defaults do (seq2seq head, every channel in one sample). Without
+    (channel-independent: each channel of a window is one sample; batches of 256) or, with
+    ``config="defaults"``, as the library's defaults do (seq2seq head, every channel in one
+    sample; batches of 128). Without
     ``eval_windows``, the validation windows are cut in proportion to the training windows kept,
     so that an epoch's validation pass weighs what it weighs in a fit on every training window
     (all of Weather's validation windows beside 4,096 training windows would be 9 times that),
@@ -65,7 +66,7 @@ def setup(name: str, windows: int, device: str, eval_windows: int | None = None,
     chosen = yaml.safe_load(CONFIG.read_text()) if config == "yaml" else {}
     settings = resolve({**defaults(), "target": None, "lookback": 336, "horizon": 96, **chosen})
     data = load_dataset(name)
-    module = SeriesDataModule(data, WindowSpec(336, 96), ltsf_split(data, name), batch_size=128,
+    module = SeriesDataModule(data, WindowSpec(336, 96), ltsf_split(data, name), batch_size=settings["batch_size"],
                               eval_batch_size=256, channel_independent=settings["channel_independent"])
     module.setup("fit")
     train, val = module.datasets["train"], module.datasets["val"]
@@ -110,7 +111,7 @@ def on_1d_kernels(network: nn.Module) -> nn.Module:
     return network
 
 
-def plain_epochs(network, dataset, device: str, bf16: bool = False, compiled: bool = False,
+def plain_epochs(network, dataset, device: str, batch_size: int, bf16: bool = False, compiled: bool = False,
                  epochs: int = 1) -> list[float]:
     """Seconds of each of ``epochs`` epochs of a bare loop: AdamW, MSE, no framework; ``bf16``
     under bf16 autocast, ``compiled`` the network under ``torch.compile`` (the first epoch
@@ -121,7 +122,7 @@ def plain_epochs(network, dataset, device: str, bf16: bool = False, compiled: bo
     seconds = []
     for epoch in range(epochs):
         start = time.perf_counter()
-        for batch in dataset.loader(128, shuffle=True, seed=epoch):
+        for batch in dataset.loader(batch_size, shuffle=True, seed=epoch):
             x, f, y = (batch[k].to(device) for k in ("x", "f", "y"))
             with torch.autocast(device, torch.bfloat16, enabled=bf16):
                 loss = torch.nn.functional.mse_loss(step(x, f).float(), y)
@@ -288,20 +289,21 @@ def main(argv: list[str] | None = None) -> None:
                 "GFLOP/s": achieved, "share of the fp32 peak": achieved / peaks["fp32"],
                 "share of the bf16 peak": achieved / peaks["bf16"], **extra}, **speed)
 
-        plain = plain_epochs(copy.deepcopy(fresh), train, args.device)[0]
+        plain = plain_epochs(copy.deepcopy(fresh), train, args.device, module.batch_size)[0]
         written.append(row("plain loop, fp32 (the reference)", plain, plain))
         written.append(row("plain loop, fp32, the encoder on 1D kernels (as before channels-last)",
-                           plain_epochs(on_1d_kernels(fresh), train, args.device)[0], plain))
+                           plain_epochs(on_1d_kernels(fresh), train, args.device, module.batch_size)[0], plain))
         written.append(row("plain loop, bf16 autocast", plain_epochs(copy.deepcopy(fresh), train, args.device,
-                                                                     bf16=True)[0], plain))
+                                                                     module.batch_size, bf16=True)[0], plain))
         for bf16 in ((False, True) if args.compile == "yes" else ()):
-            first, second = plain_epochs(copy.deepcopy(fresh), train, args.device, bf16, compiled=True, epochs=2)
+            first, second = plain_epochs(copy.deepcopy(fresh), train, args.device, module.batch_size, bf16,
+                                         compiled=True, epochs=2)
             written.append(row(f"plain loop, torch.compile, {'bf16 autocast' if bf16 else 'fp32'} (second epoch)",
                                second, plain, **{"compile s (first epoch minus second)": first - second}))
         for precision in ("32-true", "bf16-mixed"):
             # the machine's speed drifts over minutes (shared hosts): ours is set against a plain
             # fp32 epoch timed just before it, not the first row's
-            beside = plain_epochs(copy.deepcopy(fresh), train, args.device)[0]
+            beside = plain_epochs(copy.deepcopy(fresh), train, args.device, module.batch_size)[0]
             start = time.perf_counter()
             trained = train_network(copy.deepcopy(fresh), module, lr=1e-4, max_epochs=1, patience=None,
                                     accelerator=accelerator, precision=precision, profile=True)

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
     parser.add_argument("--validations-per-epoch", type=int, default=1,
                         help="validations an epoch; patience counts them (early stopping inside an epoch)")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=128,
+                        help="for the rows that set none (the YAML configuration sets its own)")
     parser.add_argument("--train-stride", type=int, default=1,
                         help="neural models train on every Nth training window (never val or test)")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated names from ROWS (no name holds a comma)")

@@ -60,7 +60,7 @@ def validation_data(name: str) -> tuple:
 
 def validation_mse(settings: dict, data, split, args: argparse.Namespace, stride: int) -> float:
     model = forecast.Forecaster(lookback=336, horizon=args.horizon, max_epochs=args.epochs,
-                                patience=args.patience, batch_size=128, seed=args.seed,
+                                patience=args.patience, batch_size=args.batch_size, seed=args.seed,
                                 train_stride=stride, **settings)
     return model.fit(data, split=split).evaluate(part="val")["mse_scaled"]
 
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--patience", type=int, default=PATIENCE, help=PATIENCE_HELP)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=128,
+                        help="every trial's batch, written into the YAML beside the settings searched")
     parser.add_argument("--train-stride", default="1",
                         help="train on every k-th training window; one k, or one per dataset (comma-separated)")
     parser.add_argument("--timeout", type=float, default=None,
@@ -128,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
              f"# best of {len(study.trials)} trials (trial {best.number}) by validation MSE: "
              + ", ".join(f"{name} {scores[name]:.4f} (ridge {ridge[name]:.4f})" for name in names)
              + "; test windows never seen; every trial in the records' tune.jsonl"]
-    Path(args.out).write_text("\n".join(lines) + "\n" + yaml.safe_dump(best.user_attrs["settings"], sort_keys=False))
+    chosen = {**best.user_attrs["settings"], "batch_size": args.batch_size}
+    Path(args.out).write_text("\n".join(lines) + "\n" + yaml.safe_dump(chosen, sort_keys=False))
     print(Path(args.out).read_text())
     search = (args.datasets, args.horizon)  # this search replaces every trial of the last one
     path = records.save("tune", written, args.records, replaces=lambda old: (old["dataset"], old["horizon"]) == search)

@@ -61,6 +61,7 @@ def test_the_tuned_yaml_configuration_trains_from_the_command_line(tmp_path, mon
     tuned = yaml.safe_load(config.read_text())
     assert model.head == tuned["head"] == "flatten" and model.channel_independent and model.horizon == 12
     assert model.patch_stride == tuned["patch_stride"] and model.lr == pytest.approx(tuned["lr"])
+    assert model.batch_size == tuned["batch_size"]
 
 
 def test_a_runs_config_yaml_reruns_it_exactly(tmp_path, capsys):

@@ -81,13 +81,14 @@ def test_the_1d_kernel_reference_has_the_encoders_shapes_and_parameters():
     assert reference(x, f).shape == network(x, f).shape == (2, 8, 3)
 
 
-def test_the_bench_times_the_yaml_or_the_librarys_defaults(data_dir):
+def test_the_bench_times_the_yaml_or_the_librarys_defaults_each_at_its_batch(data_dir):
     from experiments.bench.train_speed import setup
 
     module, network, settings = setup("etth1", 16, "cpu", 16, config="defaults")
     assert settings["head"] == "seq2seq" and not module.channel_independent and len(module.datasets["train"]) == 16
+    assert module.batch_size == 128
     module, network, settings = setup("etth1", 16, "cpu", 16)
-    assert settings["head"] == "flatten" and module.channel_independent
+    assert settings["head"] == "flatten" and module.channel_independent and module.batch_size == 256
 
 
 def test_the_bench_validates_in_proportion_to_the_training_windows_it_keeps(data_dir):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import yaml
 
 from experiments import records
 from studies import rendered, run
@@ -110,10 +111,11 @@ def test_ablation_records_each_variant_against_the_ridge_and_the_base(tmp_path, 
 def test_search_records_every_trial_and_writes_the_config(tmp_path, data_dir):
     pytest.importorskip("optuna")
     out = tmp_path / "config.yaml"
-    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "64", "--out", str(out),
-               "--records", str(tmp_path))
+    done = run("ltsf.tune", "--trials", "2", "--epochs", "1", "--train-stride", "64", "--batch-size", "64",
+               "--out", str(out), "--records", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(ridge 0.6516); test windows never seen" in out.read_text()
+    assert yaml.safe_load(out.read_text())["batch_size"] == 64  # the trials' batch, beside what was searched
     written = records.load("tune", tmp_path)
     assert [r["row"] for r in written] == ["closed-form ridge (the bar)", "trial 0", "trial 1"]
     assert sum(r["metrics"].get("chosen", False) for r in written) == 1
