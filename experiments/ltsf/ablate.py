@@ -27,6 +27,7 @@ from experiments import records
 from experiments.ltsf.protocol import CONFIG, PATIENCE, PATIENCE_HELP, UNTRAINED, budget, metrics_of, run_cell, verdict
 
 BASE = dict(model="densenet-lstm", head="direct", lr=1e-4, lookback=336)
+TUNED = yaml.safe_load(CONFIG.read_text())
 # variant -> (what it changes, the settings it overrides)
 VARIANTS = {
     "untrained": ("the base's start alone: its RevIN ridge, no training step", {"max_epochs": 0}),
@@ -57,8 +58,7 @@ VARIANTS = {
     "fp32": ("full fp32 precision", {"precision": "32-true"}),
     # the tuned configuration in place of the base, so that "yaml+bf16" against "yaml+fp32" asks
     # the precision question of the network the CPU's bf16 units speed up
-    "yaml": ("the tuned configuration (experiments/configs/densenet-lstm.yaml) in place of the base",
-             yaml.safe_load(CONFIG.read_text())),
+    "yaml": ("the tuned configuration (experiments/configs/densenet-lstm.yaml) in place of the base", TUNED),
     # what `forecast fit` trained by default (seq2seq head, lr 3e-4, batch 32), and the same at a
     # larger batch: is the faster batch as accurate? (run with --against defaults to compare them
     # seed against seed). The last is the default since: chosen on validation
@@ -72,8 +72,7 @@ VARIANTS = {
     # first, and the YAML has said batch 256 since)
     "batch-256": ("batch 256 at the same learning rate", {"batch_size": 256}),
     "yaml-256-lr": ("the tuned configuration at batch 256, its learning rate times sqrt 2",
-                    {**yaml.safe_load(CONFIG.read_text()), "batch_size": 256,
-                     "lr": yaml.safe_load(CONFIG.read_text())["lr"] * 2 ** 0.5}),
+                    {**TUNED, "batch_size": 256, "lr": TUNED["lr"] * 2 ** 0.5}),
     # SegRNN's input form (Lin et al. 2023: each channel alone, look-back 720, segments of 24 steps)
     # with the base's DenseNet, LSTM, head and ridge start
     "segments-720": ("SegRNN's input form: channel-independent, look-back 720, patches of 24",
