@@ -133,8 +133,9 @@ def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Na
     that has finished too."""
     written = []
     for (name, horizon, row), results in runs.items():
+        batch = settings_of(row, args, horizon, seeds[0])["batch_size"]
         cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience,
-                                                                   args.validations_per_epoch))
+                                                                   args.validations_per_epoch, batch))
         common = {**facts, "split": splits[name][1], "rows_of_data": sum(datasets[name].lengths().values())}
         for seed, result in zip(seeds, results):
             fitted = {"machine": result["machine"], **({"fitted_by_an_earlier_run": True} if result.get("reused") else {})}
