@@ -41,7 +41,7 @@ def plain(items: list[dict[str, Any]]) -> str:
     seeds shows each number's mean ± sample std and its seed count. The dataset and the budget
     get a column when the records differ in them."""
     keys = unique(key for item in items for key in item["metrics"])
-    context = [field for field in ("dataset", "budget") if len(unique(item[field] for item in items)) > 1]
+    context = [field for field in ("dataset", "horizon", "budget") if len(unique(item[field] for item in items)) > 1]
     cells: dict[tuple, list[dict[str, Any]]] = {}
     for position, item in enumerate(items):  # seeds of one cell together; records without a seed alone
         alone = () if item.get("seed") is not None else (position,)
