@@ -59,6 +59,11 @@ STUDIES = (
           "One setting of the base (RevIN, direct head, highway started from the ridge) changed per row, "
           "3 seeds, at H=96; each against the ridge and, seed against seed, against the base run beside it. "
           "`python -m experiments.ltsf.ablate --variants ...`.", ltsf_tables.ablation),
+    Study("shift", "Do validation and test agree? The ridge damped",
+          "The closed-form ridge's forecasts (look-back 336, every stride-1 window) damped by a fixed share toward "
+          "the training mean (0 on the normalized scale) or toward each window's own look-back mean, scored on the "
+          "validation and the test windows; the change is against the ridge on the same part. Nothing is trained or "
+          "chosen. `python -m experiments.ltsf.shift --datasets etth1,weather`."),
     Study("tune", "The configuration search",
           "Optuna TPE on validation MSE only (the test rows are cut from the data the search sees); the "
           "objective is the mean over ETTh1-96 and Weather-96 of each trial's validation MSE over the ridge's. "

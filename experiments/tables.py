@@ -38,8 +38,8 @@ def unique(values: Iterable[Any]) -> list[Any]:
 
 def plain(items: list[dict[str, Any]]) -> str:
     """One row per cell, one column per metric (in the order first seen); a cell run with several
-    seeds shows each number's mean ± sample std and its seed count. The dataset and the budget
-    get a column when the records differ in them."""
+    seeds shows each number's mean ± sample std and its seed count. The dataset, the horizon and
+    the budget get a column when the records differ in them."""
     keys = unique(key for item in items for key in item["metrics"])
     context = [field for field in ("dataset", "horizon", "budget") if len(unique(item[field] for item in items)) > 1]
     cells: dict[tuple, list[dict[str, Any]]] = {}

@@ -74,7 +74,8 @@ def damped_scores(data, split, horizon: int) -> dict[str, dict[str, float]]:
             scores[row][f"{part} MSE"] = float(((normalized - truth) ** 2).mean())
     for row in scores:
         for part in ("val", "test"):
-            scores[row][f"{part} change %"] = 100 * (scores[row][f"{part} MSE"] / scores[RIDGE][f"{part} MSE"] - 1)
+            change = 100 * (scores[row][f"{part} MSE"] / scores[RIDGE][f"{part} MSE"] - 1)
+            scores[row][f"{part} change %"] = round(change, 2)
     return scores
 
 

@@ -124,6 +124,22 @@ def test_search_records_every_trial_and_writes_the_config(tmp_path, data_dir):
     assert "| trial 1 | etth1 " in rendered("tune", tmp_path)
 
 
+@pytest.mark.slow
+def test_shift_scores_the_ridge_damped_on_validation_and_test(tmp_path, data_dir):
+    done = run("ltsf.shift", "--datasets", "etth1", "--horizons", "96", "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    scores = {r["row"]: r["metrics"] for r in records.load("shift", tmp_path)}
+    # figures of an independent numpy ridge on the same windows (training z-scores, alpha 0.1 on validation)
+    expected = {"linear (closed-form ridge)": (0.6516, 0.3702),
+                "damped 10% toward the training mean": (0.6480, 0.3754),
+                "damped 10% toward the window's look-back mean": (0.6675, 0.3681)}
+    for row, (val, test) in expected.items():
+        assert (round(scores[row]["val MSE"], 4), round(scores[row]["test MSE"], 4)) == (val, test), row
+    damped = scores["damped 10% toward the training mean"]
+    assert round(damped["val change %"], 2) == -0.56 and round(damped["test change %"], 2) == 1.39
+    assert "| damped 30% toward the training mean | 0.6993 | 0.4315 |" in rendered("shift", tmp_path)
+
+
 def test_verdict_against_a_trained_row_pairs_its_seeds():
     from experiments.ltsf.protocol import encoder_only, verdict
 

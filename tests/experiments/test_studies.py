@@ -8,7 +8,7 @@ import pytest
 from experiments import records
 from studies import ROOT, rendered, run
 
-STUDIES = ["ltsf.run", "ltsf.ablate", "ltsf.tune", "stocks.run", "image.run", "bench.train_speed",
+STUDIES = ["ltsf.run", "ltsf.ablate", "ltsf.tune", "ltsf.shift", "stocks.run", "image.run", "bench.train_speed",
            "bench.since", "bench.backtest", "bench.windows", "bench.densenet", "reports.weather", "reports.stocks", "render"]
 
 
