@@ -23,8 +23,8 @@ from experiments import records
 from experiments.ltsf.protocol import RIDGE, data_file, split_of
 
 SHARES = (0.1, 0.3)
-# row name -> the mean each window's forecast is damped toward, on the normalized scale
-TOWARD = {"the training mean": "training", "the window's look-back mean": "window"}
+# what each window's forecast is damped toward, on the normalized scale
+TRAINING_MEAN, WINDOW_MEAN = "the training mean", "the window's look-back mean"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,13 +63,13 @@ def damped_scores(data, split, horizon: int) -> dict[str, dict[str, float]]:
         parts[part] = ((forecasts[..., 0] - scaler.center) / scaler.scale,
                        (truth - scaler.center) / scaler.scale, lookback_means(dataset, len(scaler.center)))
     scores = {}
-    for row, toward in [(RIDGE, None)] + [(f"damped {share:.0%} toward {mean}", (share, TOWARD[mean]))
-                                          for mean in TOWARD for share in SHARES]:
+    for row, damping in [(RIDGE, None)] + [(f"damped {share:.0%} toward {toward}", (share, toward))
+                                           for toward in (TRAINING_MEAN, WINDOW_MEAN) for share in SHARES]:
         scores[row] = {}
         for part, (normalized, truth, window_mean) in parts.items():
-            if toward is not None:
-                share, which = toward
-                center = 0.0 if which == "training" else window_mean  # the scaler's training mean is 0
+            if damping is not None:
+                share, toward = damping
+                center = 0.0 if toward == TRAINING_MEAN else window_mean  # the scaler's training mean is 0
                 normalized = center + (1 - share) * (normalized - center)
             scores[row][f"{part} MSE"] = float(((normalized - truth) ** 2).mean())
     for row in scores:
