@@ -18,7 +18,9 @@ first dataset (H=96, no early stopping) and scored on every test window, in the 
         [--datasets etth1,weather] [--threads 2] [--windows 4096] [--eval-windows N] [--device cpu|cuda] \
         [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10] [--config yaml|defaults]
 
-Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer).
+Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer),
+replacing this machine's earlier rows of those tables; the budget names the processor, so that
+machines stand side by side.
 """
 
 from __future__ import annotations
@@ -267,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     processor = torch.cuda.get_device_name() if args.device == "cuda" else cpu_model()
     facts = {**records.provenance(args.device, **{n: dataset_path(n) for n in names}), "threads": args.threads,
              "processor": processor}
-    budget = f"{args.threads} threads, {args.device}"
+    budget = f"{processor}, {args.threads} threads"  # part of each cell: machines stand side by side
     peaks = {"fp32": matmul_peak(torch.float32, args.device), "bf16": matmul_peak(torch.bfloat16, args.device)}
     written = [records.record(study="train_speed", table="peak", row=f"{kind} matrix product", budget=budget,
                               metrics={"GFLOP/s": peak}, **facts) for kind, peak in peaks.items()]
@@ -344,8 +346,10 @@ def main(argv: list[str] | None = None) -> None:
                     for label, metrics in beside_neuralforecast(names[0], args.peer_epochs, args.device)]
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
-    rerun = {"peak", *(f"{part}{tables}" for part in ("speed", "profile", "inference"))}  # their earlier rows go
-    print(f"records: {records.save('train_speed', written, args.records, replaces=lambda r: r['table'] in rerun)}")
+    rerun = {"peak", *(f"{part}{tables}" for part in ("speed", "profile", "inference"))}  # this machine's earlier rows go
+    path = records.save("train_speed", written, args.records,
+                        replaces=lambda r: r["table"] in rerun and r["machine"] == facts["machine"])
+    print(f"records: {path}")
 
 
 def _timed(function, *args, **options) -> float:

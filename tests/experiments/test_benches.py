@@ -28,6 +28,24 @@ def test_bench_and_image_studies_record_a_row_each(tmp_path, data_dir, study, ar
 
 
 @pytest.mark.slow
+def test_the_speed_bench_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
+    def earlier(machine: str) -> dict:
+        return records.record("train_speed", "plain loop, fp32 (the reference)", {"windows/s": 1.0}, table="speed",
+                              dataset="etth1", budget=f"{machine}, 1 threads", machine=machine)
+    elsewhere = earlier("Another CPU, 2 cores")
+    records.save("train_speed", [elsewhere, earlier(records.machine())], tmp_path)
+    done = run("bench.train_speed", "--windows", "64", "--eval-windows", "64", "--compile", "no", "--peer", "none",
+               "--threads", "1", "--records", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = records.load("train_speed", tmp_path)
+    here = [r for r in written if r != elsewhere]
+    assert elsewhere in written and here and all(r["machine"] == records.machine() for r in here)
+    assert all(r["budget"].startswith(records.machine()) and r["metrics"]["windows/s"] != 1.0
+               for r in here if r["table"] == "speed")
+    assert "| Another CPU, 2 cores, 1 threads |" in rendered("train_speed", tmp_path)
+
+
+@pytest.mark.slow
 def test_the_fit_since_a_commit_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
     row = "now, fp32 (precision='32-true')"
 
