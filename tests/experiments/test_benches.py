@@ -47,8 +47,8 @@ def rerun_beside_another_machine(tmp_path, table: str, budget: str, study: str, 
 @pytest.mark.slow
 def test_the_speed_bench_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
     here = rerun_beside_another_machine(tmp_path, "speed", "{machine}, 1 threads", "bench.train_speed", "--windows",
-                                           "64", "--eval-windows", "64", "--compile", "no", "--peer", "none",
-                                           "--threads", "1")
+                                        "64", "--eval-windows", "64", "--compile", "no", "--peer", "none",
+                                        "--threads", "1")
     assert here and all(r["machine"] == records.machine() for r in here)
     assert all(r["budget"].startswith(records.machine()) for r in here if r["table"] == "speed")
     assert "| Another CPU, 2 cores, 1 threads |" in rendered("train_speed", tmp_path)
@@ -58,8 +58,8 @@ def test_the_speed_bench_replaces_this_machines_rows_and_keeps_another_machines(
 def test_the_fit_since_a_commit_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
     row = "now, fp32 (precision='32-true')"
     here = rerun_beside_another_machine(tmp_path, "since", "one epoch, {machine} (2 threads)", "bench.since",
-                                           "--commit", "HEAD", "--datasets", "etth1", "--windows", "64",
-                                           "--eval-windows", "64", "--repeats", "1")
+                                        "--commit", "HEAD", "--datasets", "etth1", "--windows", "64",
+                                        "--eval-windows", "64", "--repeats", "1")
     assert len(here) == 3 and row in [r["row"] for r in here]
     assert all(r["commit"] and r["budget"].endswith(f"{records.machine()} (2 threads)") for r in here)
     assert f"| {row} |" in rendered("train_speed", tmp_path)
