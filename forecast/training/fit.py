@@ -20,7 +20,7 @@ from forecast.models.registry import LR, SLOW_HIGHWAY_LR, model_spec
 from forecast.training.averaging import EpochAverage
 from forecast.training.cores import CoreShare
 from forecast.training.forecasting import ForecastingModule
-from forecast.training.profile import epoch_phases
+from forecast.training.profile import epoch_phases, step_durations
 from forecast.training.scope import quiet, restored_torch_flags
 from forecast.training.precision import default_precision, on_gpu
 from forecast.training.trainer import make_trainer
@@ -39,6 +39,7 @@ class Trained:
     metrics: dict[str, float]
     notes: list[str] = field(default_factory=list)
     profile: dict[str, float] | None = None  # seconds by part of the fit, when asked for
+    step_seconds: list[float] | None = None  # each training step's forward, backward and optimizer step, likewise
 
 
 def fit_network(network: nn.Module, data: SeriesDataModule, settings: dict,
@@ -89,7 +90,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     weights themselves. ``validations_per_epoch``: validate every 1/N of an epoch's steps (rounded
     down), so that early stopping (``patience`` counts validations) and the checkpoint choice can
     stop inside an epoch. ``profile`` returns the seconds spent by part
-    (:func:`~forecast.training.profile.epoch_phases`, and the untrained network's scoring).
+    (:func:`~forecast.training.profile.epoch_phases`, and the untrained network's scoring) and
+    the seconds of each training step (:func:`~forecast.training.profile.step_durations`).
     """
     data.setup("fit")
     target = data.target_scaler
@@ -152,7 +154,8 @@ def train_network(network: nn.Module, data: SeriesDataModule, *, loss: str = "ms
     if trainer.should_stop and has_val and epochs_run < max_epochs:
         notes.append(f"early stopping after {epochs_run:.3g} epochs")
     phases = {"scoring the untrained network": scoring_start, **epoch_phases(profiler)} if profile else None
-    return Trained(module.model.cpu().eval(), metrics, notes, phases)
+    steps_timed = step_durations(profiler) if profile else None
+    return Trained(module.model.cpu().eval(), metrics, notes, phases, steps_timed)
 
 
 def _validation_steps(trainer: L.Trainer) -> list[int]:

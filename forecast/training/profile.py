@@ -1,4 +1,5 @@
-"""Where a fit's time goes: Lightning's SimpleProfiler's records summed into the parts of an epoch."""
+"""Where a fit's time goes: Lightning's SimpleProfiler's records summed into the parts of an epoch, and
+each training step's time."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ def epoch_phases(profiler: SimpleProfiler) -> dict[str, float]:
     }
     phases["hooks and logging"] = spent.get("run_training_epoch", 0.0) - sum(phases.values())
     return phases
+
+
+def step_durations(profiler: SimpleProfiler) -> list[float]:
+    """Seconds of each training step: its forward, backward, clipping and optimizer step, without
+    fetching its batch or the hooks around it. A median of these is robust to the drift of a
+    shared host and to an epoch's fixed costs, which a whole epoch's time carries."""
+    return list(profiler.recorded_durations.get("run_training_batch", []))

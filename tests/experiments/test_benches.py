@@ -51,6 +51,8 @@ def test_the_speed_bench_replaces_this_machines_rows_and_keeps_another_machines(
                                         "--threads", "1")
     assert here and all(r["machine"] == records.machine() for r in here)
     assert all(r["budget"].startswith(records.machine()) for r in here if r["table"] == "speed")
+    ours = [r for r in here if r["table"] == "speed" and r["row"].startswith("ours")]
+    assert len(ours) == 2 and all(r["metrics"]["median training step, times the plain fp32 loop's"] > 0 for r in ours)
     assert "| Another CPU, 2 cores, 1 threads |" in rendered("train_speed", tmp_path)
 
 

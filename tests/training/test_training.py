@@ -41,7 +41,7 @@ def _hourly(rows: int = 500) -> pd.DataFrame:
                         index=pd.date_range("2023-01-01", periods=rows, freq="h"))
 
 
-def test_a_profiled_fit_names_where_its_epochs_went():
+def test_a_profiled_fit_names_where_its_epochs_went_and_times_each_step():
     import time
 
     from forecast.training.fit import train_network
@@ -55,6 +55,11 @@ def test_a_profiled_fit_names_where_its_epochs_went():
     assert trained.profile["forward"] > 0 and trained.profile["backward"] > 0 and trained.profile["validation"] > 0
     assert trained.profile["optimizer"] > 0 and trained.profile["checkpointing"] > 0
     assert sum(trained.profile.values()) <= wall
+    # each step holds its forward, backward and optimizer step, and nothing of validation
+    steps = trained.step_seconds
+    assert len(steps) == trained.metrics["steps"] and min(steps) > 0
+    parts = trained.profile["forward"] + trained.profile["backward"] + trained.profile["optimizer"]
+    assert parts <= sum(steps) <= wall - trained.profile["validation"] - trained.profile["scoring the untrained network"]
 
 
 @pytest.mark.parametrize("precision, fused", [("32-true", True), ("bf16-mixed", True), ("16-mixed", False)])
