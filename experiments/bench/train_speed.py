@@ -5,8 +5,10 @@ counted apart), ours (``train_network``: one epoch and its validation pass) in f
 bf16-mixed, with the epoch's time by part (data, forward, backward, optimizer, validation,
 checkpointing, hooks and logging) from Lightning's profiler. Achieved GFLOP/s are set against
 the machine's own peak, a large matrix product in fp32 and in bf16 measured in the same run, and
-the processor is named (and its bf16 units); each run of ours is set against a plain fp32 epoch
-timed just before it. Inference: the plain loop in fp32 and bf16 and ours.
+the processor is named (and its bf16 units). Each epoch of ours is set against a plain fp32 epoch
+timed just before it, ``--pairs`` times alternated, whole and by the median of its steps (which
+leaves out an epoch's fixed costs and its slowest steps); the medians over the pairs are recorded,
+with their range. Inference: the plain loop in fp32 and bf16 and ours.
 The reference for the channels-last encoder is the plain fp32 loop with the encoder on the 1D
 kernels it ran on before. ``--config defaults`` times the library's defaults instead of the YAML
 (tables "speed (defaults)" and so on).
@@ -16,7 +18,7 @@ first dataset (H=96, no early stopping) and scored on every test window, in the 
 
     FORECAST_DATA_DIR=../shared/datasets python -m experiments.bench.train_speed \
         [--datasets etth1,weather] [--threads 2] [--windows 4096] [--eval-windows N] [--device cpu|cuda] \
-        [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10] [--config yaml|defaults]
+        [--compile yes|no] [--peer neuralforecast|none] [--peer-epochs 10] [--config yaml|defaults] [--pairs 3]
 
 Writes records to the records' train_speed.jsonl (tables peak, speed, profile, inference, peer),
 replacing this machine's earlier rows of those tables; the budget names the processor, so that
@@ -149,6 +151,36 @@ def plain_epochs(network, dataset, device: str, batch_size: int, bf16: bool = Fa
     return timed
 
 
+@dataclass
+class Pair:
+    """One epoch of ours (its validation pass included, the scoring of the untrained network not)
+    and the plain fp32 epoch timed just before it; ``alone``: the plain epoch over ours without its
+    validation pass (the plain loop validates nothing); ``by_step``: the plain loop's median step
+    over ours."""
+
+    plain: float
+    epoch: float
+    scoring: float
+    profile: dict[str, float]
+    alone: float
+    by_step: float
+
+
+def ours_beside_plain(fresh: nn.Module, module: SeriesDataModule, precision: str, device: str) -> Pair:
+    """A plain fp32 epoch, then one of ours (``train_network``) in ``precision``: the host's speed
+    drifts over minutes, so each of ours is set against a plain epoch just before it."""
+    beside = plain_epochs(copy.deepcopy(fresh), module.datasets["train"], device, module.batch_size)[0]
+    start = time.perf_counter()
+    trained = train_network(copy.deepcopy(fresh), module, lr=1e-4, max_epochs=1, patience=None,
+                            accelerator="gpu" if device == "cuda" else "cpu", precision=precision, profile=True)
+    scoring = trained.profile.pop("scoring the untrained network")
+    epoch = time.perf_counter() - start - scoring
+    # a step's median leaves out an epoch's fixed costs and its slowest steps
+    by_step = statistics.median(beside.steps) / statistics.median(trained.step_seconds)
+    return Pair(beside.seconds, epoch, scoring, trained.profile,
+                beside.seconds / (epoch - trained.profile["validation"]), by_step)
+
+
 def matmul_peak(dtype: torch.dtype, device: str) -> float:
     """The machine's own peak in GFLOP/s: the best of five large square matrix products."""
     n = 8192 if device == "cuda" else 2048
@@ -273,6 +305,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compile", default="yes", choices=("yes", "no"), help="time the compiled loops")
     parser.add_argument("--peer", default="neuralforecast", choices=("neuralforecast", "none"))
     parser.add_argument("--peer-epochs", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="plain and ours epochs alternated, for each precision (their medians are recorded)")
     records.add_records_option(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -286,7 +320,6 @@ def main(argv: list[str] | None = None) -> None:
     written = [records.record(study="train_speed", table="peak", row=f"{kind} matrix product", budget=budget,
                               metrics={"GFLOP/s": peak}, **facts) for kind, peak in peaks.items()]
     print(f"{processor}: peak {peaks['fp32']:.0f} GFLOP/s fp32, {peaks['bf16']:.0f} bf16", flush=True)
-    accelerator = "gpu" if args.device == "cuda" else "cpu"
     tables = "" if args.config == "yaml" else " (defaults)"
     for name in names:
         module, fresh, settings = setup(name, args.windows, args.device, args.eval_windows, args.config)
@@ -315,26 +348,21 @@ def main(argv: list[str] | None = None) -> None:
             written.append(row(f"plain loop, torch.compile, {'bf16 autocast' if bf16 else 'fp32'} (second epoch)",
                                second.seconds, plain, **{"compile s (first epoch minus second)": first.seconds - second.seconds}))
         for precision in ("32-true", "bf16-mixed"):
-            # the machine's speed drifts over minutes (shared hosts): ours is set against a plain
-            # fp32 epoch timed just before it, not the first row's
-            beside = plain_epochs(copy.deepcopy(fresh), train, args.device, module.batch_size)[0]
-            start = time.perf_counter()
-            trained = train_network(copy.deepcopy(fresh), module, lr=1e-4, max_epochs=1, patience=None,
-                                    accelerator=accelerator, precision=precision, profile=True)
-            scoring = trained.profile.pop("scoring the untrained network")
-            epoch = time.perf_counter() - start - scoring
-            # the plain loop validates nothing: the same work is the epoch without its validation pass
-            alone = beside.seconds / (epoch - trained.profile["validation"])
-            # a step's median leaves out an epoch's fixed costs and most of the host's drift
-            by_step = statistics.median(beside.steps) / statistics.median(trained.step_seconds)
-            written.append(row(f"ours, {precision}: one epoch and its validation pass", epoch, beside.seconds,
-                               **{"training alone, times the plain fp32 loop": alone,
-                                  "median training step, times the plain fp32 loop's": by_step,
-                                  "plain fp32 loop just before, windows/s": windows / beside.seconds}))
+            pairs = [ours_beside_plain(fresh, module, precision, args.device) for _ in range(args.pairs)]
+            middle = sorted(pairs, key=lambda pair: pair.alone)[len(pairs) // 2]  # its epoch and profile are shown
+            alone, by_step = ([getattr(pair, figure) for pair in pairs] for figure in ("alone", "by_step"))
+            written.append(row(f"ours, {precision}: one epoch and its validation pass", middle.epoch, middle.plain,
+                               **{"training alone, times the plain fp32 loop": statistics.median(alone),
+                                  "training alone, lowest of the pairs": min(alone),
+                                  "training alone, highest of the pairs": max(alone),
+                                  "median training step, times the plain fp32 loop's": statistics.median(by_step),
+                                  "median training step, lowest of the pairs": min(by_step),
+                                  "median training step, highest of the pairs": max(by_step),
+                                  "pairs": len(pairs), "plain fp32 loop just before, windows/s": windows / middle.plain}))
             written.append(records.record(
                 study="train_speed", table=f"profile{tables}", dataset=name, budget=budget,
-                row=f"ours, {precision}", metrics={**{f"{part} s": seconds for part, seconds in trained.profile.items()},
-                                                   "before the epochs: scoring the untrained network s": scoring,
+                row=f"ours, {precision}", metrics={**{f"{part} s": seconds for part, seconds in middle.profile.items()},
+                                                   "before the epochs: scoring the untrained network s": middle.scoring,
                                                    "validation windows": len(module.datasets["val"].origins)},
                 **facts))
             print(written[-2]["row"], {k: round(v, 3) for k, v in written[-2]["metrics"].items()}, flush=True)

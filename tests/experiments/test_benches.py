@@ -12,7 +12,8 @@ from studies import rendered, run
 @pytest.mark.slow
 @pytest.mark.parametrize("study, args, row", [
     ("image.run", ["--epochs", "1"], "DenseNet-BC (L=100, k=12)"),
-    ("bench.train_speed", ["--windows", "128", "--eval-windows", "128", "--compile", "no", "--peer", "none", "--threads", "1"],
+    ("bench.train_speed", ["--windows", "128", "--eval-windows", "128", "--compile", "no", "--peer", "none", "--threads", "1",
+                           "--pairs", "1"],
      "ours, bf16-mixed: one epoch and its validation pass"),
     ("bench.backtest", ["--parts", "tickers", "--tickers", "1", "--threads", "1"], "dlinear"),
     ("bench.windows", [], "ours: SeriesDataModule + DataLoader"),
@@ -48,11 +49,17 @@ def rerun_beside_another_machine(tmp_path, table: str, budget: str, study: str, 
 def test_the_speed_bench_replaces_this_machines_rows_and_keeps_another_machines(tmp_path, data_dir):
     here = rerun_beside_another_machine(tmp_path, "speed", "{machine}, 1 threads", "bench.train_speed", "--windows",
                                         "64", "--eval-windows", "64", "--compile", "no", "--peer", "none",
-                                        "--threads", "1")
+                                        "--threads", "1", "--pairs", "2")
     assert here and all(r["machine"] == records.machine() for r in here)
     assert all(r["budget"].startswith(records.machine()) for r in here if r["table"] == "speed")
     ours = [r for r in here if r["table"] == "speed" and r["row"].startswith("ours")]
-    assert len(ours) == 2 and all(r["metrics"]["median training step, times the plain fp32 loop's"] > 0 for r in ours)
+    assert len(ours) == 2
+    for m in (r["metrics"] for r in ours):  # the median of two pairs lies between them
+        assert m["pairs"] == 2
+        assert 0 < m["training alone, lowest of the pairs"] <= m["training alone, times the plain fp32 loop"] \
+            <= m["training alone, highest of the pairs"]
+        assert 0 < m["median training step, lowest of the pairs"] \
+            <= m["median training step, times the plain fp32 loop's"] <= m["median training step, highest of the pairs"]
     assert "| Another CPU, 2 cores, 1 threads |" in rendered("train_speed", tmp_path)
 
 
