@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         for precision in ("32-true", "bf16-mixed"):
             pairs = [ours_beside_plain(fresh, module, precision, args.device) for _ in range(args.pairs)]
             middle = sorted(pairs, key=lambda pair: pair.alone)[len(pairs) // 2]  # its epoch and profile are shown
-            alone, by_step = ([getattr(pair, figure) for pair in pairs] for figure in ("alone", "by_step"))
+            alone, by_step = [pair.alone for pair in pairs], [pair.by_step for pair in pairs]
             written.append(row(f"ours, {precision}: one epoch and its validation pass", middle.epoch, middle.plain,
                                **{"training alone, times the plain fp32 loop": statistics.median(alone),
                                   "training alone, lowest of the pairs": min(alone),
