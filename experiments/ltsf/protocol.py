@@ -202,17 +202,20 @@ def data_file(name: str) -> Path:
 
 
 def budget(row: str, stride: int, epochs: int, patience: int, validations: int = 1,
-           batch_size: int | None = None) -> str:
+           batch_size: int | None = None, device: str = "CPU") -> str:
     """A row's training budget, part of its cell's key: naive and the two ridges train nothing;
     ``validations`` an epoch are named when there are more than one (patience counts them), the
-    batch when it is not the library's default (the YAML's 256 since a09272a)."""
+    batch when it is not the library's default (the YAML's 256 since a09272a), and the ``device``
+    (:func:`experiments.records.device`) when it is not the CPU, so that a GPU's run stands beside
+    the CPU's rows instead of replacing them."""
     if row in ONE_RUN:
         return UNTRAINED
     suffix = "th" if 10 <= stride % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
     windows = "every training window" if stride == 1 else f"every {stride}{suffix} training window"
     checks = f", {validations} validations an epoch" if validations > 1 else ""
     batches = f", batches of {batch_size}" if batch_size not in (None, defaults()["batch_size"]) else ""
-    return f"{windows}, {epochs} epochs, patience {patience}{checks}{batches}"
+    on = f", on {device}" if device != "CPU" else ""
+    return f"{windows}, {epochs} epochs, patience {patience}{checks}{batches}{on}"
 
 
 def verdict_word(text: str) -> str:

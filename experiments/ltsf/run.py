@@ -14,7 +14,9 @@ experiments/configs/densenet-lstm.yaml (written by tune.py from validation MSE, 
 Writes one record per seed of each cell (test MSE and MAE, validation MSE, fit seconds, epochs,
 whether the untrained start was kept) and one per verdict to the records' ``ltsf.jsonl``, each
 cell as soon as its seeds are done (a stopped run keeps the cells it finished); a cell run again
-replaces its old records. ``python -m experiments.render`` renders the summary.
+replaces its old records. ``python -m experiments.render`` renders the summary. On a GPU
+(``--accelerator gpu``, or ``auto`` where one is found) the trained rows' budgets name it, so that
+they stand beside the CPU's rows instead of replacing them.
 
 ``--keep-fits DIR`` keeps each fit's per-window test losses in DIR (not committed), and a later run
 takes a fit it finds there instead of fitting it again: a cell longer than a session (Weather's
@@ -135,7 +137,7 @@ def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Na
     for (name, horizon, row), results in runs.items():
         batch = settings_of(row, args, horizon, seeds[0])["batch_size"]
         cell = dict(dataset=name, horizon=horizon, budget=budget(row, args.train_stride, args.epochs, args.patience,
-                                                                   args.validations_per_epoch, batch))
+                                                                   args.validations_per_epoch, batch, facts["device"]))
         common = {**facts, "split": splits[name][1], "rows_of_data": sum(datasets[name].lengths().values())}
         for seed, result in zip(seeds, results):
             fitted = {"machine": result["machine"], **({"fitted_by_an_earlier_run": True} if result.get("reused") else {})}

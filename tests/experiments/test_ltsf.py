@@ -218,13 +218,16 @@ def test_a_record_names_the_precision_its_fit_trains_in(monkeypatch, units):
     assert precision_of({"model": "linear"}) is None and precision_of({"model": "naive"}) is None
 
 
-def test_a_budget_names_the_batch_only_where_it_is_not_the_librarys_default():
+def test_a_budget_names_the_batch_and_the_device_only_where_they_are_not_the_librarys_default():
     from experiments.ltsf.protocol import budget, settings_of
 
     assert budget("DLinear (ours)", 8, 10, 10, 1, 128) == "every 8th training window, 10 epochs, patience 10"
     assert budget("DLinear (ours)", 1, 10, 3, 8, 256) == ("every training window, 10 epochs, patience 3, "
                                                           "8 validations an epoch, batches of 256")
     assert budget("naive", 1, 10, 3, 8, 256) == "no training"
+    assert budget("DLinear (ours)", 8, 10, 10, 1, 128, "CPU") == "every 8th training window, 10 epochs, patience 10"
+    assert budget("DLinear (ours)", 1, 10, 3, 8, 256, "NVIDIA H100 80GB HBM3") == (
+        "every training window, 10 epochs, patience 3, 8 validations an epoch, batches of 256, on NVIDIA H100 80GB HBM3")
     args = argparse.Namespace(epochs=10, batch_size=128, patience=3, accelerator="cpu", validations_per_epoch=8,
                               train_stride=1)
     assert settings_of("DenseNet-LSTM (configs/densenet-lstm.yaml)", args, 96, 0)["batch_size"] == 256  # the YAML's
