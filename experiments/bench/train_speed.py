@@ -126,6 +126,11 @@ class Epoch:
     steps: list[float]
 
 
+def accelerator_of(device: str) -> str:
+    """The Lightning accelerator that trains on ``device`` (cpu or cuda)."""
+    return "gpu" if device == "cuda" else "cpu"
+
+
 def plain_epochs(network, dataset, device: str, batch_size: int, bf16: bool = False, compiled: bool = False,
                  epochs: int = 1) -> list[Epoch]:
     """``epochs`` epochs of a bare loop: AdamW, MSE, no framework; ``bf16`` under bf16 autocast,
@@ -172,7 +177,7 @@ def ours_beside_plain(fresh: nn.Module, module: SeriesDataModule, precision: str
     beside = plain_epochs(copy.deepcopy(fresh), module.datasets["train"], device, module.batch_size)[0]
     start = time.perf_counter()
     trained = train_network(copy.deepcopy(fresh), module, lr=1e-4, max_epochs=1, patience=None,
-                            accelerator="gpu" if device == "cuda" else "cpu", precision=precision, profile=True)
+                            accelerator=accelerator_of(device), precision=precision, profile=True)
     scoring = trained.profile.pop("scoring the untrained network")
     epoch = time.perf_counter() - start - scoring
     # a step's median leaves out an epoch's fixed costs and its slowest steps
@@ -253,7 +258,7 @@ def beside_neuralforecast(name: str, epochs: int, device: str) -> list[tuple]:
         chosen = yaml.safe_load(CONFIG.read_text()) if ROWS[label] == "config" else ROWS[label]
         start = time.perf_counter()
         result = run_cell({**chosen, "lookback": 336, "horizon": 96, "max_epochs": epochs, "patience": None,
-                           "batch_size": 128, "seed": 0, "accelerator": "gpu" if device == "cuda" else "cpu"},
+                           "batch_size": 128, "seed": 0, "accelerator": accelerator_of(device)},
                           data, split)
         rows.append((f"ours: {label}", time.perf_counter() - start, result["mse"].mean(), result["mae"].mean()))
         print(f"{label}: {rows[-1][1]:.0f} s, MSE {rows[-1][2]:.4f}", flush=True)
@@ -280,7 +285,7 @@ def _neuralforecast_dlinear(module: SeriesDataModule, split, samples: int, devic
     model = DLinear(h=96, input_size=336, loss=MSE(), max_steps=steps, windows_batch_size=128,
                     val_check_steps=steps, scaler_type="identity", random_seed=0,
                     enable_progress_bar=False, enable_model_summary=False, logger=False,
-                    accelerator="gpu" if device == "cuda" else "cpu")
+                    accelerator=accelerator_of(device))
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
