@@ -86,7 +86,8 @@ STUDIES = (
           "channels-last; beside neuralforecast; then the library's defaults. "
           "`python -m experiments.bench.train_speed --datasets etth1,weather --peer none` and "
           "`... --compile no --config defaults`; a fit now against the issue's start: "
-          "`python -m experiments.bench.since --commit 54ec61d`.",
+          "`python -m experiments.bench.since --commit 54ec61d`; the test suite likewise: "
+          "`python -m experiments.bench.suite --commit 54ec61d`.",
           None, {"peak": "The machine's peak", "speed": "Training against the plain loop",
                  "profile": "Where one epoch of ours goes (seconds)", "inference": "Inference against the plain loop",
                  "peer": "Beside neuralforecast (one seed each: not a ranking)",
@@ -94,7 +95,8 @@ STUDIES = (
                                      "`--config defaults`): training against the plain loop",
                  "profile (defaults)": "The library's defaults: where one epoch of ours goes (seconds)",
                  "inference (defaults)": "The library's defaults: inference against the plain loop",
-                 "since": "A fit now against the same fit at the issue's start (the same machine, the same run)"}),
+                 "since": "A fit now against the same fit at the issue's start (the same machine, the same run)",
+                 "suite": "The test suite now against the same suite at the issue's start (the same machine, the same run)"}),
     Study("contention", "Two fits side by side",
           "A DenseNet-LSTM fit (ETTh1's first 6,000 rows, the defaults, 2 epochs) alone, then two started together in "
           "processes of their own, with the cores shared between fits (the default) and blind to each other (before; "

@@ -23,13 +23,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from forecast.data.registry import dataset_path
 
 from experiments import records
+from experiments.bench.worktree import checked_out
 
 # runs inside the tree it times, so that the package and the bench are that commit's own
 WORKER = """
@@ -100,51 +100,42 @@ def main(argv: list[str] | None = None) -> None:
     validated = ("every validation window" if args.eval_windows >= 10 ** 9 else
                  f"the first {args.eval_windows} validation windows where the commit's bench cuts them")
     names = args.datasets.split(",")
-    past = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=records.REPOSITORY,
-                          capture_output=True, text=True, check=True).stdout.strip()
     facts = {**records.provenance("cpu", **{n: dataset_path(n) for n in names}), "threads": 2}
     written = []
-    with tempfile.TemporaryDirectory() as folder:
-        tree = Path(folder) / past
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), past], cwd=records.REPOSITORY,
-                       check=True, capture_output=True)
-        try:
-            for name in names:
-                runs = {("past", "default"): [], ("now", "default"): [], ("now", "32-true"): []}
-                for _ in range(args.repeats):
-                    for when, precision in runs:
-                        code = tree if when == "past" else records.REPOSITORY
-                        result = timed_fit(code, name, args.windows, precision, args.eval_windows)
-                        runs[when, precision].append(result)
-                        print(name, when, precision, f"{result['seconds']:.1f} s", flush=True)
-                best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
-                past_fit = best["past", "default"]
-                then, then_inferring = past_fit["seconds"], past_fit["inference windows/s"]
-                training = then - past_fit["validating"]  # the fit without its validation passes
-                chose = {when: "bf16-mixed" if best[when, "default"]["bf16"] else "fp32" for when in ("past", "now")}
-                labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose "
-                                               f"({chose['past']})",
-                          ("now", "default"): f"now, the precision a fit chooses ({chose['now']}; it forecasts "
-                                              f"in {best['now', 'default']['inference precision']})",
-                          ("now", "32-true"): "now, fp32 (precision='32-true')"}
-                for key, label in labels.items():
-                    result = best[key]
-                    written.append(records.record(
-                        study="train_speed", table="since", dataset=name, row=label,
-                        budget=f"one epoch of {result['windows']} training windows in batches of {result['batch']} "
-                               f"and {validated}, "
-                               f"fastest of {args.repeats}, {facts['machine']} (2 threads)",
-                        metrics={"windows/s": result["windows"] / result["seconds"],
-                                 "times the issue's start": then / result["seconds"],
-                                 "fit s": result["seconds"],
-                                 "validation passes s": result["validating"],
-                                 "training, times the issue's start": training / (result["seconds"] - result["validating"]),
-                                 "inference windows/s (every test window)": result["inference windows/s"],
-                                 "inference, times the issue's start": result["inference windows/s"] / then_inferring},
-                        **facts))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=records.REPOSITORY,
-                           capture_output=True)
+    with checked_out(args.commit) as (past, tree):
+        for name in names:
+            runs = {("past", "default"): [], ("now", "default"): [], ("now", "32-true"): []}
+            for _ in range(args.repeats):
+                for when, precision in runs:
+                    code = tree if when == "past" else records.REPOSITORY
+                    result = timed_fit(code, name, args.windows, precision, args.eval_windows)
+                    runs[when, precision].append(result)
+                    print(name, when, precision, f"{result['seconds']:.1f} s", flush=True)
+            best = {key: min(results, key=lambda r: r["seconds"]) for key, results in runs.items()}
+            past_fit = best["past", "default"]
+            then, then_inferring = past_fit["seconds"], past_fit["inference windows/s"]
+            training = then - past_fit["validating"]  # the fit without its validation passes
+            chose = {when: "bf16-mixed" if best[when, "default"]["bf16"] else "fp32" for when in ("past", "now")}
+            labels = {("past", "default"): f"at {past} (the issue's start), the precision it chose "
+                                           f"({chose['past']})",
+                      ("now", "default"): f"now, the precision a fit chooses ({chose['now']}; it forecasts "
+                                          f"in {best['now', 'default']['inference precision']})",
+                      ("now", "32-true"): "now, fp32 (precision='32-true')"}
+            for key, label in labels.items():
+                result = best[key]
+                written.append(records.record(
+                    study="train_speed", table="since", dataset=name, row=label,
+                    budget=f"one epoch of {result['windows']} training windows in batches of {result['batch']} "
+                           f"and {validated}, "
+                           f"fastest of {args.repeats}, {facts['machine']} (2 threads)",
+                    metrics={"windows/s": result["windows"] / result["seconds"],
+                             "times the issue's start": then / result["seconds"],
+                             "fit s": result["seconds"],
+                             "validation passes s": result["validating"],
+                             "training, times the issue's start": training / (result["seconds"] - result["validating"]),
+                             "inference windows/s (every test window)": result["inference windows/s"],
+                             "inference, times the issue's start": result["inference windows/s"] / then_inferring},
+                    **facts))
     for item in written:
         item["run_wall_s"] = round(time.perf_counter() - wall)
     saved = records.save("train_speed", written, args.records,

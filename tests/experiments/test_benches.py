@@ -6,7 +6,7 @@ import torch
 
 from experiments import records
 from forecast.data import WindowDataset, WindowSpec
-from studies import rendered, run
+from studies import ROOT, rendered, run
 
 
 @pytest.mark.slow
@@ -72,6 +72,37 @@ def test_the_fit_since_a_commit_replaces_this_machines_rows_and_keeps_another_ma
     assert len(here) == 3 and row in [r["row"] for r in here]
     assert all(r["commit"] and r["budget"].endswith(f"{records.machine()} (2 threads)") for r in here)
     assert f"| {row} |" in rendered("train_speed", tmp_path)
+
+
+@pytest.mark.slow
+def test_the_suite_bench_sets_a_past_commits_tests_beside_nows(tmp_path, data_dir):
+    here = rerun_beside_another_machine(tmp_path, "suite", "`pytest`, {machine}", "bench.suite", "--commit", "HEAD",
+                                        "--pairs", "1", "--tests", "tests/test_config.py -n 0")
+    whole, shared = (next(r for r in here if r["row"].startswith(start)) for start in ("the whole", "the tests both"))
+    config_tests = sum(1 for line in (ROOT / "tests" / "test_config.py").read_text().splitlines()
+                       if line.startswith("def test_"))
+    assert whole["metrics"]["passed then"] == whole["metrics"]["passed now"] >= config_tests
+    assert whole["metrics"]["failed now"] == whole["metrics"]["error now"] == 0
+    assert shared["metrics"]["tests"] == whole["metrics"]["passed now"]  # HEAD against HEAD: every test in both
+    assert 0 < shared["metrics"]["s now"] < whole["metrics"]["s now"]
+    assert "| the whole suite |" in rendered("train_speed", tmp_path)
+
+
+def test_a_junit_report_gives_each_tests_seconds_and_outcome(tmp_path):
+    from experiments.bench.suite import Suite, outcomes
+
+    report = tmp_path / "junit.xml"
+    report.write_text("""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="4">
+<testcase classname="tests.test_a" name="test_one" time="1.250" />
+<testcase classname="tests.test_a" name="test_two[x]" time="0.5"><failure message="no">trace</failure></testcase>
+<testcase classname="tests.test_b.TestC" name="test_three" time="0.125"><skipped message="no data" /></testcase>
+<testcase classname="tests.test_b" name="test_four" time="2"><error message="fixture">trace</error></testcase>
+</testsuite></testsuites>""")
+    tests = outcomes(report)
+    assert tests == {"tests.test_a::test_one": (1.25, "passed"), "tests.test_a::test_two[x]": (0.5, "failed"),
+                     "tests.test_b.TestC::test_three": (0.125, "skipped"), "tests.test_b::test_four": (2.0, "error")}
+    suite = Suite(9.0, tests)
+    assert [suite.count(outcome) for outcome in ("passed", "failed", "skipped", "error")] == [1, 1, 1, 1]
 
 
 def test_training_flops_add_the_lstm_gates_to_the_counted_products():
