@@ -84,16 +84,18 @@ def main(argv: list[str] | None = None) -> None:
             for when, code in (("past", tree), ("now", records.REPOSITORY)):
                 runs[when].append(run_suite(code, selection))
                 suite = runs[when][-1]
-                print(when, f"{suite.seconds:.0f} s, {len(suite.tests)} tests, {suite.count('failed')} failed",
-                      flush=True)
+                failing = [name for name, (_, outcome) in suite.tests.items() if outcome in ("failed", "error")]
+                print(when, f"{suite.seconds:.0f} s, {len(suite.tests)} tests", *(f"failed: {name}" for name in failing),
+                      sep="\n  " if failing else ", ", flush=True)
     best = {when: min(suites, key=lambda s: s.seconds) for when, suites in runs.items()}
     both = set(best["past"].tests) & set(best["now"].tests)
     then, now = best["past"], best["now"]
     if not both:
         raise SystemExit("the two runs have no test in common")
     budget = f"`pytest{' ' + args.tests if args.tests else ''}` at {past} and now, faster of {args.pairs}, {facts['machine']}"
-    counts = {f"{outcome} {when}": suite.count(outcome) for when, suite in (("then", then), ("now", now))
-              for outcome in ("passed", "failed", "error", "skipped")}
+    counts = {f"{what} {when}": count for when, suite in (("then", then), ("now", now)) for what, count in (
+        ("tests", len(suite.tests)), ("failed", suite.count("failed") + suite.count("error")),
+        ("skipped", suite.count("skipped")))}
     written = [
         records.record("train_speed", "the whole suite", table="suite", budget=budget, **facts, metrics={
             "s then": then.seconds, "s now": now.seconds, "times as fast as then": then.seconds / now.seconds,
