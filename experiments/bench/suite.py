@@ -38,21 +38,24 @@ class Suite:
         return sum(1 for _, result in self.tests.values() if result == outcome)
 
 
+OUTCOMES = {"failure": "failed", "error": "error", "skipped": "skipped"}  # a test case's mark: its outcome
+
+
 def outcomes(report: Path) -> dict[str, tuple[float, str]]:
     """Each test case of a JUnit report: its seconds (set-up, call and tear-down) and its outcome
     (passed, failed, error or skipped), by "module::name"."""
-    tests = {}
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        marks = {child.tag for child in case}
-        outcome = next((tag for tag in ("failure", "error", "skipped") if tag in marks), "passed")
-        tests[f"{case.get('classname')}::{case.get('name')}"] = (float(case.get("time") or 0.0),
-                                                                   {"failure": "failed"}.get(outcome, outcome))
-    return tests
+    return {f"{case.get('classname')}::{case.get('name')}":
+            (float(case.get("time") or 0.0), next((OUTCOMES[mark.tag] for mark in case if mark.tag in OUTCOMES), "passed"))
+            for case in ElementTree.parse(report).getroot().iter("testcase")}
 
 
 def run_suite(tree: Path, selection: list[str]) -> Suite:
     """``pytest`` in ``tree``, importing that tree's package and tests, timed whole."""
     environment = {**os.environ, "PYTHONPATH": str(tree)}
+    imported = subprocess.run([sys.executable, "-c", "import forecast; print(forecast.__file__)"], cwd=tree,
+                              env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    if not Path(imported).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"pytest in {tree} would import forecast from {imported}")
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "junit.xml"
         start = time.perf_counter()
@@ -78,18 +81,18 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.perf_counter()
     selection = shlex.split(args.tests)
     facts = records.provenance("cpu")
-    runs: dict[str, list[Suite]] = {"past": [], "now": []}
+    runs: dict[str, list[Suite]] = {"then": [], "now": []}
     with checked_out(args.commit) as (past, tree):
         for _ in range(args.pairs):
-            for when, code in (("past", tree), ("now", records.REPOSITORY)):
+            for when, code in (("then", tree), ("now", records.REPOSITORY)):
                 runs[when].append(run_suite(code, selection))
                 suite = runs[when][-1]
                 failing = [name for name, (_, outcome) in suite.tests.items() if outcome in ("failed", "error")]
                 print(when, f"{suite.seconds:.0f} s, {len(suite.tests)} tests", *(f"failed: {name}" for name in failing),
                       sep="\n  " if failing else ", ", flush=True)
     best = {when: min(suites, key=lambda s: s.seconds) for when, suites in runs.items()}
-    both = set(best["past"].tests) & set(best["now"].tests)
-    then, now = best["past"], best["now"]
+    then, now = best["then"], best["now"]
+    both = set(then.tests) & set(now.tests)
     if not both:
         raise SystemExit("the two runs have no test in common")
     budget = f"`pytest{' ' + args.tests if args.tests else ''}` at {past} and now, faster of {args.pairs}, {facts['machine']}"
