@@ -18,6 +18,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,17 @@ def save(study: str, new: Iterable[dict[str, Any]], folder: str | os.PathLike = 
     part.write_text("".join(json.dumps(item, sort_keys=False, allow_nan=False) + "\n" for item in kept))
     part.replace(path)
     return path
+
+
+def save_machine_rows(study: str, new: list[dict[str, Any]], folder: str | os.PathLike, tables: set[str],
+                      started: float) -> Path:
+    """A bench's records of one run: each stamped with the run's wall time since ``started`` (a
+    ``time.perf_counter()``), replacing this machine's earlier rows of ``tables``; another
+    machine's rows stand beside them."""
+    here = machine()
+    for item in new:
+        item["run_wall_s"] = round(time.perf_counter() - started)
+    return save(study, new, folder, replaces=lambda r: r["table"] in tables and r["machine"] == here)
 
 
 def add_records_option(parser: argparse.ArgumentParser) -> None:

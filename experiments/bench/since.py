@@ -136,11 +136,7 @@ def main(argv: list[str] | None = None) -> None:
                              "inference windows/s (every test window)": result["inference windows/s"],
                              "inference, times the issue's start": result["inference windows/s"] / then_inferring},
                     **facts))
-    for item in written:
-        item["run_wall_s"] = round(time.perf_counter() - wall)
-    saved = records.save("train_speed", written, args.records,
-                         replaces=lambda r: r["table"] == "since" and r["machine"] == facts["machine"])
-    print(f"records: {saved}")
+    print(f"records: {records.save_machine_rows('train_speed', written, args.records, {'since'}, wall)}")
 
 
 if __name__ == "__main__":

@@ -109,11 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                                 "times as fast as then": shared_seconds(then, both) / shared_seconds(now, both),
                                 "tests": len(both)}),
     ]
-    for item in written:
-        item["run_wall_s"] = round(time.perf_counter() - wall)
-    saved = records.save("train_speed", written, args.records,
-                         replaces=lambda r: r["table"] == "suite" and r["machine"] == facts["machine"])
-    print(f"records: {saved}")
+    print(f"records: {records.save_machine_rows('train_speed', written, args.records, {'suite'}, wall)}")
 
 
 if __name__ == "__main__":

@@ -392,12 +392,8 @@ def main(argv: list[str] | None = None) -> None:
                     budget=f"L=336, {args.peer_epochs} epochs, no early stopping, {args.device}", **facts)
         written += [records.record(row=label, metrics=metrics, **peer)
                     for label, metrics in beside_neuralforecast(names[0], args.peer_epochs, args.device)]
-    for item in written:
-        item["run_wall_s"] = round(time.perf_counter() - wall)
-    rerun = {"peak", *(f"{part}{tables}" for part in ("speed", "profile", "inference"))}  # this machine's earlier rows go
-    path = records.save("train_speed", written, args.records,
-                        replaces=lambda r: r["table"] in rerun and r["machine"] == facts["machine"])
-    print(f"records: {path}")
+    rerun = {"peak", *(f"{part}{tables}" for part in ("speed", "profile", "inference"))}
+    print(f"records: {records.save_machine_rows('train_speed', written, args.records, rerun, wall)}")
 
 
 def _timed(function, *args, **options) -> float:
