@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     both = set(then.tests) & set(now.tests)
     if not both:
         raise SystemExit("the two runs have no test in common")
+    then_shared, now_shared = shared_seconds(then, both), shared_seconds(now, both)
     budget = f"`pytest{' ' + args.tests if args.tests else ''}` at {past} and now, faster of {args.pairs}, {facts['machine']}"
     counts = {f"{what} {when}": count for when, suite in (("then", then), ("now", now)) for what, count in (
         ("tests", len(suite.tests)), ("failed", suite.count("failed") + suite.count("error")),
@@ -105,9 +106,8 @@ def main(argv: list[str] | None = None) -> None:
             **counts}),
         records.record("train_speed", "the tests both commits have (summed over both workers)", table="suite",
                        budget=budget, **facts,
-                       metrics={"s then": shared_seconds(then, both), "s now": shared_seconds(now, both),
-                                "times as fast as then": shared_seconds(then, both) / shared_seconds(now, both),
-                                "tests": len(both)}),
+                       metrics={"s then": then_shared, "s now": now_shared,
+                                "times as fast as then": then_shared / now_shared, "tests": len(both)}),
     ]
     print(f"records: {records.save_machine_rows('train_speed', written, args.records, {'suite'}, wall)}")
 
