@@ -49,6 +49,10 @@ ROWS = {
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
     # what `forecast fit` trains unless told otherwise (seq2seq head, the registry's lr)
     "DenseNet-LSTM (the library's defaults)": dict(model="densenet-lstm"),
+    # the mean forecast of three networks of the YAML row, each from a seed of its own: what of the
+    # networks' correction to their start is noise that one seed's network adds and the mean removes
+    "DenseNet-LSTM (configs/densenet-lstm.yaml; the mean of 3 networks)":
+        dict(members_of="DenseNet-LSTM (configs/densenet-lstm.yaml)", members=3),
 }
 RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
@@ -77,34 +81,64 @@ PATIENCE_HELP = ("epochs without a better validation loss before stopping; 3 sto
                  "learning rate mid-schedule (validation MSE 0.66-0.69 against 0.65 run to the end)")
 
 
+def members_of(row: str) -> tuple[str, int]:
+    """The row whose networks ``row`` averages and how many (``row`` itself and 1 for a plain row)."""
+    chosen = ROWS[row]
+    if isinstance(chosen, dict) and "members_of" in chosen:
+        return chosen["members_of"], chosen["members"]
+    return row, 1
+
+
 def settings_of(row: str, args: argparse.Namespace, horizon: int, seed: int) -> dict:
+    """The Forecaster settings of one seed of ``row``, and ``members`` for a row that averages several."""
     base = {"lookback": 336, "horizon": horizon, "max_epochs": args.epochs, "seed": seed,
             "batch_size": args.batch_size, "patience": args.patience, "accelerator": args.accelerator,
             "validations_per_epoch": args.validations_per_epoch}
-    chosen = ROWS[row]
+    of, members = members_of(row)
+    chosen = ROWS[of]
     if chosen == "config":
         chosen = yaml.safe_load(CONFIG.read_text())
     stride = 1 if chosen["model"] in ("naive", "linear") else args.train_stride
-    return {**base, **chosen, "train_stride": stride}
+    return {**base, **chosen, "train_stride": stride, **({"members": members} if members > 1 else {})}
 
 
 def run_cell(settings: dict, data, split) -> dict:
-    """Fit one model once; its per-window test losses on the normalized scale, and timings."""
+    """Fit one model once, or with ``members`` in ``settings`` that many from seeds of their own
+    (seed s takes seeds s*members to s*members + members - 1, so no two seeds share a network) and
+    average their forecasts; the per-window test losses on the normalized scale, and timings."""
+    members = settings.get("members", 1)
+    plain = {key: value for key, value in settings.items() if key != "members"}
     start = time.perf_counter()
-    model = forecast.Forecaster(**settings).fit(data, split=split)
+    fits = [forecast.Forecaster(**{**plain, "seed": settings["seed"] * members + k}).fit(data, split=split)
+            for k in range(members)]
     seconds = time.perf_counter() - start
-    module = model.data_
-    forecasts, truth = model.predict_windows(module.datasets["test"], module.target_scaler)
-    scale = module.target_scaler.scale
-    error = (forecasts[..., 0] - truth) / scale
-    return {"mse": (error ** 2).mean(axis=(1, 2)), "mae": np.abs(error).mean(axis=(1, 2)),
-            "val_mse": model.evaluate(part="val")["mse_scaled"],  # what a choice may be made on
-            "seconds": seconds, "epochs": model.training_metrics_.get("epochs", 0),
-            "kept_start": model.training_metrics_.get("best_epoch") == 0,  # no epoch beat the start
-            "best_epoch": model.training_metrics_.get("best_epoch", 0),
-            "validations": model.training_metrics_.get("validations", 0),
-            "best_validation": model.training_metrics_.get("best_validation", 0),
-            "precision": precision_of(settings)}
+    test, val = (scaled_errors(fits, part) for part in ("test", "val"))
+    facts = [fit_facts(model.training_metrics_) for model in fits]
+    return {"mse": (test ** 2).mean(axis=(1, 2)), "mae": np.abs(test).mean(axis=(1, 2)),
+            "val_mse": float((val ** 2).mean()),  # what a choice may be made on
+            "seconds": seconds, **(facts[0] if members == 1 else
+                                   {"kept_start": all(f["kept_start"] for f in facts), "members": facts}),
+            "precision": precision_of(plain)}
+
+
+def fit_facts(trained: dict) -> dict:
+    """What a record keeps of how one network trained."""
+    return {"epochs": trained.get("epochs", 0),
+            "kept_start": trained.get("best_epoch") == 0,  # no epoch beat the start
+            "best_epoch": trained.get("best_epoch", 0), "validations": trained.get("validations", 0),
+            "best_validation": trained.get("best_validation", 0)}
+
+
+def scaled_errors(fits: list[forecast.Forecaster], part: str) -> np.ndarray:
+    """The (windows, H, C) errors of the fits' mean point forecast over every window of ``part``,
+    each channel divided by its scale (the LTSF papers' normalized scale). Summed fit by fit, so
+    that a long horizon holds one set of forecasts, not one a fit."""
+    total = truth = None
+    for model in fits:
+        module = model.data_
+        forecasts, truth = model.predict_windows(module.datasets[part], module.target_scaler)
+        total = forecasts[..., 0] if total is None else total + forecasts[..., 0]
+    return (total / len(fits) - truth) / fits[0].data_.target_scaler.scale
 
 
 def precision_of(settings: dict) -> str | None:
@@ -120,7 +154,8 @@ def metrics_of(result: dict) -> dict:
     """The figures a record keeps of one fit."""
     return {"mse": float(result["mse"].mean()), "mae": float(result["mae"].mean()),
             "val_mse": float(result["val_mse"]), "fit_s": round(result["seconds"], 1),
-            **{key: result[key] for key in ("epochs", "kept_start", "best_epoch", "validations", "best_validation")},
+            **{key: result[key] for key in ("epochs", "kept_start", "best_epoch", "validations", "best_validation",
+                                            "members") if key in result},
             **({"precision": result["precision"]} if result.get("precision") else {})}
 
 
@@ -162,13 +197,15 @@ def verdict(runs: list[dict], bars: list[dict], horizon: int) -> str:
 def encoder_only(row: str) -> bool:
     """Whether ``row`` is the plain LSTM row with an encoder added and nothing else changed."""
     chosen = ROWS[row]
-    return isinstance(chosen, dict) and chosen["model"] != "lstm" and {**chosen, "model": "lstm"} == ROWS[PLAIN]
+    return isinstance(chosen, dict) and chosen.get("model") not in (None, "lstm") \
+        and {**chosen, "model": "lstm"} == ROWS[PLAIN]
 
 
 def judged_against(bar: str, trained: list[str]) -> list[str]:
     """The trained rows that a verdict against ``bar`` speaks about."""
     if bar == START:  # the rows that start from it
-        return [row for row in trained if ROWS[row] != "config" and ROWS[row]["model"] != "dlinear"]
+        return [row for row in trained if ROWS[members_of(row)[0]] != "config"
+                and ROWS[members_of(row)[0]]["model"] != "dlinear"]
     if bar == PLAIN:
         return [row for row in trained if encoder_only(row)]
     return trained

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         for (name, horizon, row, seed), result in zip(keys, fit(fit_or_reuse, settings, data, split, kept)):
             runs.setdefault((name, horizon, row), []).append(result)
             print(f"{name} H={horizon} {row} seed {seed}: MSE {result['mse'].mean():.4f} "
-                  f"({result['seconds']:.0f} s, {result['epochs']} epochs"
+                  f"({result['seconds']:.0f} s, {epochs_of(result)} epochs"
                   f"{', the untrained start kept' if result['kept_start'] else ''}"
                   f"{', fitted by an earlier run' if result.get('reused') else ''})", flush=True)
             if len(runs[name, horizon, row]) == seeds_of[name, horizon, row]:
@@ -119,14 +119,19 @@ def fit_or_reuse(settings: dict, data, split, kept: Path | None) -> dict:
             return {"mse": saved["mse"], "mae": saved["mae"], **json.loads(str(saved["facts"])), "reused": True}
     result = {**run_cell(settings, data, split), "machine": records.machine()}
     if kept is not None:
-        facts = {key: result[key] for key in ("val_mse", "seconds", "epochs", "kept_start", "best_epoch",
-                                               "validations", "best_validation", "precision", "machine")}
+        facts = {key: value for key, value in result.items() if key not in ("mse", "mae")}
         kept.parent.mkdir(parents=True, exist_ok=True)
         part = kept.with_suffix(".part")
         with part.open("wb") as file:
             np.savez(file, mse=result["mse"], mae=result["mae"], facts=json.dumps(facts))
         part.replace(kept)
     return result
+
+
+def epochs_of(result: dict) -> str:
+    """A fit's epochs, or each member's for a row that averages several networks."""
+    members = result.get("members")
+    return "+".join(str(member["epochs"]) for member in members) if members else str(result["epochs"])
 
 
 def cell_records(runs: dict[tuple[str, int, str], list[dict]], args: argparse.Namespace, seeds: list[int],

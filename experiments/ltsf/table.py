@@ -48,12 +48,13 @@ def kept(runs: list[dict[str, Any]]) -> int:
 
 
 def still_falling(runs: list[dict[str, Any]]) -> int:
-    """The seeds whose best validation was their last (of more than one); records written before
+    """The seeds whose best validation was their last (of more than one; in any of a seed's networks
+    for a row that averages several); records written before
     fits validated inside an epoch count epochs, one validation each."""
     def last_best(metrics: dict[str, Any]) -> bool:
         best, validations = metrics.get("best_validation", metrics.get("best_epoch")), metrics.get("validations", metrics.get("epochs", 0))
         return best == validations > 1
-    return sum(1 for run in runs if last_best(run["metrics"]))
+    return sum(1 for run in runs if any(last_best(metrics) for metrics in run["metrics"].get("members", [run["metrics"]])))
 
 
 def seeds(runs: list[dict[str, Any]]) -> int:

@@ -232,3 +232,40 @@ def test_a_budget_names_the_batch_and_the_device_only_where_they_are_not_the_lib
                               train_stride=1)
     assert settings_of("DenseNet-LSTM (configs/densenet-lstm.yaml)", args, 96, 0)["batch_size"] == 256  # the YAML's
     assert settings_of("DLinear (ours)", args, 96, 0)["batch_size"] == 128
+
+
+def test_a_row_of_several_networks_scores_their_mean_forecast_from_seeds_no_other_seed_shares(data_dir):
+    import forecast
+    from forecast.data import load_dataset, ltsf_split
+    from experiments.ltsf.protocol import members_of, run_cell, settings_of
+
+    args = argparse.Namespace(epochs=10, batch_size=128, patience=3, accelerator="cpu", validations_per_epoch=16,
+                              train_stride=1)
+    mean_of_three = "DenseNet-LSTM (configs/densenet-lstm.yaml; the mean of 3 networks)"
+    assert members_of(mean_of_three) == ("DenseNet-LSTM (configs/densenet-lstm.yaml)", 3)
+    assert settings_of(mean_of_three, args, 96, 1) == {
+        **settings_of("DenseNet-LSTM (configs/densenet-lstm.yaml)", args, 96, 1), "members": 3}
+    assert "members" not in settings_of("DLinear (ours)", args, 96, 1)
+
+    data = load_dataset("etth1")
+    split = ltsf_split(data, "etth1")
+    settings = dict(model="dlinear", lookback=96, horizon=24, max_epochs=1, train_stride=16, seed=1,
+                    accelerator="cpu", patience=None)
+    result = run_cell({**settings, "members": 2}, data, split)
+    by_hand = {}
+    for part in ("test", "val"):
+        forecasts = []
+        for seed in (2, 3):  # seed 1 of two networks: seeds 2 and 3 (seed 0 takes 0 and 1)
+            model = forecast.Forecaster(**{**settings, "seed": seed}).fit(data, split=split)
+            point, truth = model.predict_windows(model.data_.datasets[part], model.data_.target_scaler)
+            forecasts.append(point[..., 0])
+        assert not np.allclose(forecasts[0], forecasts[1])  # two networks, not one twice
+        by_hand[part] = (np.mean(forecasts, axis=0) - truth) / model.data_.target_scaler.scale
+    np.testing.assert_allclose(result["mse"], (by_hand["test"] ** 2).mean(axis=(1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(result["mae"], np.abs(by_hand["test"]).mean(axis=(1, 2)), rtol=1e-12)
+    assert result["val_mse"] == pytest.approx((by_hand["val"] ** 2).mean(), rel=1e-12)
+    assert len(result["members"]) == 2 and result["kept_start"] is False and "epochs" not in result
+    single = run_cell({**settings, "seed": 2}, data, split)
+    assert single["epochs"] == 1 and "members" not in single
+    assert single["val_mse"] == pytest.approx(
+        forecast.Forecaster(**{**settings, "seed": 2}).fit(data, split=split).evaluate(part="val")["mse_scaled"], rel=1e-9)
