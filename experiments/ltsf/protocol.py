@@ -112,11 +112,12 @@ def run_cell(settings: dict, data, split) -> dict:
     fits = [forecast.Forecaster(**{**plain, "seed": settings["seed"] * members + k}).fit(data, split=split)
             for k in range(members)]
     seconds = time.perf_counter() - start
-    test, val = (scaled_errors(fits, part) for part in ("test", "val"))
-    facts = [fit_facts(model.training_metrics_) for model in fits]
+    (test, tested), (val, validated) = (scaled_errors(fits, part) for part in ("test", "val"))
+    facts = [{**fit_facts(model.training_metrics_), "mse": own_test, "val_mse": own_val}
+             for model, own_test, own_val in zip(fits, tested, validated)]
     return {"mse": (test ** 2).mean(axis=(1, 2)), "mae": np.abs(test).mean(axis=(1, 2)),
             "val_mse": float((val ** 2).mean()),  # what a choice may be made on
-            "seconds": seconds, **(facts[0] if members == 1 else
+            "seconds": seconds, **(fit_facts(fits[0].training_metrics_) if members == 1 else
                                    {"kept_start": all(f["kept_start"] for f in facts), "members": facts}),
             "precision": precision_of(plain)}
 
@@ -129,16 +130,19 @@ def fit_facts(trained: dict) -> dict:
             "best_validation": trained.get("best_validation", 0)}
 
 
-def scaled_errors(fits: list[forecast.Forecaster], part: str) -> np.ndarray:
+def scaled_errors(fits: list[forecast.Forecaster], part: str) -> tuple[np.ndarray, list[float]]:
     """The (windows, H, C) errors of the fits' mean point forecast over every window of ``part``,
-    each channel divided by its scale (the LTSF papers' normalized scale). Summed fit by fit, so
-    that a long horizon holds one set of forecasts, not one a fit."""
+    each channel divided by its scale (the LTSF papers' normalized scale), and each fit's own MSE
+    on that scale. Summed fit by fit, so that a long horizon holds one set of forecasts, not one a fit."""
     total = truth = None
+    own = []
+    scale = fits[0].data_.target_scaler.scale
     for model in fits:
         module = model.data_
         forecasts, truth = model.predict_windows(module.datasets[part], module.target_scaler)
+        own.append(float((((forecasts[..., 0] - truth) / scale) ** 2).mean()))
         total = forecasts[..., 0] if total is None else total + forecasts[..., 0]
-    return (total / len(fits) - truth) / fits[0].data_.target_scaler.scale
+    return (total / len(fits) - truth) / scale, own
 
 
 def precision_of(settings: dict) -> str | None:

@@ -253,18 +253,23 @@ def test_a_row_of_several_networks_scores_their_mean_forecast_from_seeds_no_othe
                     accelerator="cpu", patience=None)
     result = run_cell({**settings, "members": 2}, data, split)
     by_hand = {}
+    own = {"test": [], "val": []}
     for part in ("test", "val"):
         forecasts = []
         for seed in (2, 3):  # seed 1 of two networks: seeds 2 and 3 (seed 0 takes 0 and 1)
             model = forecast.Forecaster(**{**settings, "seed": seed}).fit(data, split=split)
             point, truth = model.predict_windows(model.data_.datasets[part], model.data_.target_scaler)
             forecasts.append(point[..., 0])
+            own[part].append((((point[..., 0] - truth) / model.data_.target_scaler.scale) ** 2).mean())
         assert not np.allclose(forecasts[0], forecasts[1])  # two networks, not one twice
         by_hand[part] = (np.mean(forecasts, axis=0) - truth) / model.data_.target_scaler.scale
     np.testing.assert_allclose(result["mse"], (by_hand["test"] ** 2).mean(axis=(1, 2)), rtol=1e-12)
     np.testing.assert_allclose(result["mae"], np.abs(by_hand["test"]).mean(axis=(1, 2)), rtol=1e-12)
     assert result["val_mse"] == pytest.approx((by_hand["val"] ** 2).mean(), rel=1e-12)
     assert len(result["members"]) == 2 and result["kept_start"] is False and "epochs" not in result
+    assert [m["mse"] for m in result["members"]] == pytest.approx(own["test"], rel=1e-12)
+    assert [m["val_mse"] for m in result["members"]] == pytest.approx(own["val"], rel=1e-12)
+    assert result["members"][0]["epochs"] == 1
     single = run_cell({**settings, "seed": 2}, data, split)
     assert single["epochs"] == 1 and "members" not in single
     assert single["val_mse"] == pytest.approx(
