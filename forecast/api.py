@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
 from forecast.checkpoint import load_checkpoint, save_checkpoint
 from forecast.config import check_settings, defaults, model_keywords, resolve
@@ -51,7 +52,7 @@ class Forecaster:
                  channel_independent: bool = D["channel_independent"], revin: bool = D["revin"],
                  hidden_size: int = D["hidden_size"], dropout: float = D["dropout"], patch: int = D["patch"],
                  patch_stride: int | None = D["patch_stride"], highway: str | None = D["highway"],
-                 season: int | None = D["season"], max_epochs: int = D["max_epochs"],
+                 ensemble: int = D["ensemble"], season: int | None = D["season"], max_epochs: int = D["max_epochs"],
                  batch_size: int = D["batch_size"], train_stride: int = D["train_stride"],
                  lr: float | None = D["lr"], weight_decay: float = D["weight_decay"], schedule: str = D["schedule"],
                  warmup: float = D["warmup"], teacher_forcing: float = D["teacher_forcing"],
@@ -89,21 +90,22 @@ class Forecaster:
         Scalers, the ridge start and the network see the training rows only; validation chooses
         the checkpoint and the early stop. ``read_options`` (``time_col=``, ``decimal=``, ...) are
         kept, so that new data is read alike. ``resume_from`` a ``last.ckpt`` under an earlier
-        fit's ``log_dir`` continues that fit."""
-        from forecast.training.fit import fit_network
+        fit's ``log_dir`` continues that fit (of one network: an ensemble is fitted anew)."""
         from forecast.training.seeding import seed_everything
 
         started = time.perf_counter()
         settings = self._settings()
         check_settings({"val": val, "test": test})
+        if resume_from and settings["ensemble"] > 1:
+            raise DataError(f"resume_from continues the fit of one network; an ensemble of "
+                            f"{settings['ensemble']} is fitted anew")
         seed_everything(settings["seed"])
         series = self.read(data, **read_options)
         module = training_module(series, split or split_by_fraction(series, 1 - val - test, val, test),
                                  settings)
         module.setup("fit")
         schema = Schema.of(module)
-        trained = fit_network(self._network(settings, schema), module, settings, resume_from)
-        network, self.training_metrics_, self.notes_ = trained.network, trained.metrics, trained.notes
+        network, self.training_metrics_, self.notes_ = self._train(settings, schema, module, resume_from)
         self.network_, self.schema_, self.data_ = network.eval(), schema, module
         self.scalers_ = (module.input_scaler, module.future_scaler)
         if len(module.datasets["val"]) and settings["model"] != "naive":  # on a random walk nothing may
@@ -165,16 +167,18 @@ class Forecaster:
         return {"windows": len(truth), "part": label, "in_sample": bool(in_sample and data is not None),
                 **scores(forecasts, truth, naive, scaler.scale, levels, ids)}
 
-    def predict_windows(self, dataset: WindowDataset, target_scaler: Scaler) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict_windows(self, dataset: WindowDataset, target_scaler: Scaler,
+                        network: nn.Module | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Original-scale forecasts (windows, H, C, Q) of ``dataset``'s windows and their truths
         (:func:`~forecast.evaluation.inference.forecast_windows`), in the precision this machine
-        forecasts this model in (:func:`~forecast.training.precision.inference_precision`)."""
+        forecasts this model in (:func:`~forecast.training.precision.inference_precision`).
+        ``network``: one of an ensemble's ``network_.networks`` instead of their mean."""
         self._check_fitted()
         settings = self._settings()
         trained_by_steps = model_spec(settings["model"]).kind == "neural"
         precision = inference_precision(settings["precision"], settings["channel_independent"]) \
             if trained_by_steps else "32-true"
-        return forecast_windows(self.network_, dataset, target_scaler, precision=precision)
+        return forecast_windows(network or self.network_, dataset, target_scaler, precision=precision)
 
     def read(self, data, **read_options):
         """``data`` (a path, DataFrame, SeriesData or dataset name) read as :meth:`fit` reads it:
@@ -217,7 +221,44 @@ class Forecaster:
     def _settings(self) -> dict:
         return resolve(self.get_params())
 
+    def _train(self, settings: dict, schema: Schema, module, resume_from) -> tuple:
+        """The trained network, its training metrics and notes; with ``ensemble`` N > 1, N networks
+        trained from seeds seed, seed+1, ... (each logging under ``log_dir``/network-k) and their
+        :class:`~forecast.models.ensemble.MeanForecast`, whose metrics hold each network's."""
+        from forecast.models.ensemble import MeanForecast
+        from forecast.training.fit import fit_network
+        from forecast.training.seeding import seed_everything
+
+        count = settings["ensemble"]
+        if count == 1:
+            trained = fit_network(self._one_network(settings, schema), module, settings, resume_from)
+            return trained.network, trained.metrics, trained.notes
+        fits = []
+        try:
+            for k in range(count):  # each network as a fit with its seed alone would train it
+                own = {**settings, "seed": settings["seed"] + k}
+                if k:
+                    seed_everything(own["seed"])
+                module.seed = own["seed"]  # the training windows' shuffle
+                if settings["log_dir"]:
+                    own["log_dir"] = str(Path(settings["log_dir"]) / f"network-{k + 1}")
+                fits.append(fit_network(self._one_network(own, schema), module, own))
+        finally:
+            module.seed = settings["seed"]
+        shared = [note for note in fits[0].notes if all(note in fit.notes for fit in fits)]
+        notes = shared + [f"network {k + 1} of {count}: {note}" for k, fit in enumerate(fits)
+                          for note in fit.notes if note not in shared]
+        return MeanForecast([fit.network for fit in fits]), {"networks": [fit.metrics for fit in fits]}, notes
+
     def _network(self, settings: dict, schema: Schema):
+        """The untrained network of ``settings`` (a MeanForecast of ``ensemble`` networks), to load weights into."""
+        from forecast.models.ensemble import MeanForecast
+
+        if settings["ensemble"] == 1:
+            return self._one_network(settings, schema)
+        return MeanForecast([self._one_network(settings, schema) for _ in range(settings["ensemble"])])
+
+    def _one_network(self, settings: dict, schema: Schema):
         outputs = 1 if settings["channel_independent"] else len(schema.target)
         return build_model(settings["model"], settings, schema.in_channels, outputs,
                            schema.future_channels)

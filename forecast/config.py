@@ -81,6 +81,7 @@ class ModelSettings:
     patch_stride: int | None = setting(None, "whole", "steps between patches (default: the patch length, no overlap)", optional=True)
     revin: bool = setting(True, "switch", "normalize each window (RevIN)")
     highway: str | None = setting("ridge", "text", "linear map from look-back to horizon beside the network: started at the ridge, started there and trained at a tenth of the learning rate (slow), kept at the ridge (frozen: the network learns a correction to it), learned from a random start, or none", choices=tuple(h for h in HIGHWAYS if h), optional=True)
+    ensemble: int = setting(1, "whole", "networks trained from seeds seed, seed+1, ..., whose forecasts are averaged (a seed ensemble: N times the training, less of the variance one network's seed adds)")
     season: int | None = setting(None, "whole", "season length, for seasonal-naive", optional=True)
     quantiles: list[float] | None = setting(None, "levels", "quantile levels such as 0.1,0.9; the median is always added (default: point forecasts)", optional=True)
 
@@ -321,6 +322,8 @@ def _check_together(settings: dict[str, Any], where: Callable[[str], str]) -> No
     model = settings.get("model", defaults()["model"])
     if settings.get("quantiles") and not MODELS[model].lstm_head:
         raise SettingError(f"{where('quantiles')} needs a model with an LSTM head, not {model}")
+    if settings.get("ensemble", 1) > 1 and MODELS[model].kind != "neural":
+        raise SettingError(f"{where('ensemble')} averages trained networks; {model} forecasts the same from every seed")
     if model == "seasonal-naive" and not settings.get("season"):
         raise SettingError(f"{where('model')} seasonal-naive needs {where('season')} (e.g. 24 for hourly data)")
     if settings.get("val", 0) + settings.get("test", 0) >= 1:

@@ -49,10 +49,11 @@ ROWS = {
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
     # what `forecast fit` trains unless told otherwise (seq2seq head, the registry's lr)
     "DenseNet-LSTM (the library's defaults)": dict(model="densenet-lstm"),
-    # the mean forecast of three networks of the YAML row, each from a seed of its own: what of the
-    # networks' correction to their start is noise that one seed's network adds and the mean removes
+    # the mean forecast of three networks of the YAML row (its `ensemble` setting), each from a seed
+    # of its own: what of the networks' correction to their start is the noise one seed's network
+    # adds and the mean removes
     "DenseNet-LSTM (configs/densenet-lstm.yaml; the mean of 3 networks)":
-        dict(members_of="DenseNet-LSTM (configs/densenet-lstm.yaml)", members=3),
+        dict(members_of="DenseNet-LSTM (configs/densenet-lstm.yaml)", ensemble=3),
 }
 RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
@@ -85,41 +86,42 @@ def members_of(row: str) -> tuple[str, int]:
     """The row whose networks ``row`` averages and how many (``row`` itself and 1 for a plain row)."""
     chosen = ROWS[row]
     if isinstance(chosen, dict) and "members_of" in chosen:
-        return chosen["members_of"], chosen["members"]
+        return chosen["members_of"], chosen["ensemble"]
     return row, 1
 
 
 def settings_of(row: str, args: argparse.Namespace, horizon: int, seed: int) -> dict:
-    """The Forecaster settings of one seed of ``row``, and ``members`` for a row that averages several."""
+    """The Forecaster settings of one seed of ``row``."""
     base = {"lookback": 336, "horizon": horizon, "max_epochs": args.epochs, "seed": seed,
             "batch_size": args.batch_size, "patience": args.patience, "accelerator": args.accelerator,
             "validations_per_epoch": args.validations_per_epoch}
-    of, members = members_of(row)
+    of, ensemble = members_of(row)
     chosen = ROWS[of]
     if chosen == "config":
         chosen = yaml.safe_load(CONFIG.read_text())
     stride = 1 if chosen["model"] in ("naive", "linear") else args.train_stride
-    return {**base, **chosen, "train_stride": stride, **({"members": members} if members > 1 else {})}
+    return {**base, **chosen, "train_stride": stride, **({"ensemble": ensemble} if ensemble > 1 else {})}
 
 
 def run_cell(settings: dict, data, split) -> dict:
-    """Fit one model once, or with ``members`` in ``settings`` that many from seeds of their own
-    (seed s takes seeds s*members to s*members + members - 1, so no two seeds share a network) and
-    average their forecasts; the per-window test losses on the normalized scale, and timings."""
-    members = settings.get("members", 1)
-    plain = {key: value for key, value in settings.items() if key != "members"}
+    """Fit one model once; its per-window test losses on the normalized scale, and timings. Seed s
+    of an ensemble of n networks trains seeds s*n to s*n + n - 1, so that no two seeds of a cell
+    share a network; each network's own test and validation MSE is kept beside the mean's."""
+    count = settings.get("ensemble", 1)
     start = time.perf_counter()
-    fits = [forecast.Forecaster(**{**plain, "seed": settings["seed"] * members + k}).fit(data, split=split)
-            for k in range(members)]
+    seeded = {**settings, "seed": settings["seed"] * count} if count > 1 else settings
+    model = forecast.Forecaster(**seeded).fit(data, split=split)
     seconds = time.perf_counter() - start
-    (test, tested), (val, validated) = (scaled_errors(fits, part) for part in ("test", "val"))
-    facts = [{**fit_facts(model.training_metrics_), "mse": own_test, "val_mse": own_val}
-             for model, own_test, own_val in zip(fits, tested, validated)]
-    return {"mse": (test ** 2).mean(axis=(1, 2)), "mae": np.abs(test).mean(axis=(1, 2)),
-            "val_mse": float((val ** 2).mean()),  # what a choice may be made on
-            "seconds": seconds, **(fit_facts(fits[0].training_metrics_) if members == 1 else
-                                   {"kept_start": all(f["kept_start"] for f in facts), "members": facts}),
-            "precision": precision_of(plain)}
+    test = scaled_errors(model, "test")
+    result = {"mse": (test ** 2).mean(axis=(1, 2)), "mae": np.abs(test).mean(axis=(1, 2)),
+              "val_mse": float((scaled_errors(model, "val") ** 2).mean()),  # what a choice may be made on
+              "seconds": seconds, "precision": precision_of(settings)}
+    if count == 1:
+        return {**result, **fit_facts(model.training_metrics_)}
+    networks = [{**fit_facts(trained), **{key: float((scaled_errors(model, part, network) ** 2).mean())
+                                          for key, part in (("mse", "test"), ("val_mse", "val"))}}
+                for trained, network in zip(model.training_metrics_["networks"], model.network_.networks)]
+    return {**result, "kept_start": all(network["kept_start"] for network in networks), "members": networks}
 
 
 def fit_facts(trained: dict) -> dict:
@@ -130,19 +132,12 @@ def fit_facts(trained: dict) -> dict:
             "best_validation": trained.get("best_validation", 0)}
 
 
-def scaled_errors(fits: list[forecast.Forecaster], part: str) -> tuple[np.ndarray, list[float]]:
-    """The (windows, H, C) errors of the fits' mean point forecast over every window of ``part``,
-    each channel divided by its scale (the LTSF papers' normalized scale), and each fit's own MSE
-    on that scale. Summed fit by fit, so that a long horizon holds one set of forecasts, not one a fit."""
-    total = truth = None
-    own = []
-    scale = fits[0].data_.target_scaler.scale
-    for model in fits:
-        module = model.data_
-        forecasts, truth = model.predict_windows(module.datasets[part], module.target_scaler)
-        own.append(float((((forecasts[..., 0] - truth) / scale) ** 2).mean()))
-        total = forecasts[..., 0] if total is None else total + forecasts[..., 0]
-    return (total / len(fits) - truth) / scale, own
+def scaled_errors(model: forecast.Forecaster, part: str, network=None) -> np.ndarray:
+    """The (windows, H, C) errors of the point forecasts of every window of ``part`` (of one of an
+    ensemble's networks when given), each channel divided by its scale (the LTSF papers' normalized scale)."""
+    module = model.data_
+    forecasts, truth = model.predict_windows(module.datasets[part], module.target_scaler, network)
+    return (forecasts[..., 0] - truth) / module.target_scaler.scale
 
 
 def precision_of(settings: dict) -> str | None:

@@ -19,8 +19,10 @@ def fit(args: argparse.Namespace) -> None:
                   progress=not args.quiet and sys.stderr.isatty(), command=command_line())
     trained = run.model.training_metrics_
     if trained and not args.quiet and not sys.stderr.isatty():  # no epoch lines: one summary line
-        loss = f", last val_loss {number(trained['val_loss'])}" if "val_loss" in trained else ""
-        print(f"trained {config.model.model} for {trained['epochs']} epochs{loss}", file=sys.stderr)
+        for k, network in enumerate(trained.get("networks", [trained])):
+            loss = f", last val_loss {number(network['val_loss'])}" if "val_loss" in network else ""
+            which = f" (network {k + 1} of {config.model.ensemble})" if config.model.ensemble > 1 else ""
+            print(f"trained {config.model.model}{which} for {network['epochs']} epochs{loss}", file=sys.stderr)
     for note in run.data_notes + run.model.notes_:
         print(f"note: {note}", file=sys.stderr)
     print(metrics_table(run.metrics, config.model.model))

@@ -43,6 +43,8 @@ CASES = [
     (["fit", "{root}/good.csv", "--val", "0.7", "--test", "0.4", "--out", "{root}/r"], "--val and --test must be shares"),
     (["fit", "{root}/good.csv", "--model", "linear", "--quantiles", "0.1", "--out", "{root}/r"],
      "--quantiles needs a model with an LSTM head"),
+    (["fit", "{root}/good.csv", "--model", "linear", "--ensemble", "3", "--out", "{root}/r"],
+     "--ensemble averages trained networks; linear forecasts the same from every seed"),
     (["fit", "{root}/good.csv", "--config", "{root}/none.yaml", "--out", "{root}/r"], "no such config file"),
     (["fit", "{root}/good.csv", "--config", "{root}/unknown.yaml", "--out", "{root}/r"], "unknown setting 'horizn'"),
     (["fit", "{root}/good.csv", "--out", "{root}/taken"], "is a folder that exists already"),
