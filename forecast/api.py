@@ -178,7 +178,8 @@ class Forecaster:
         trained_by_steps = model_spec(settings["model"]).kind == "neural"
         precision = inference_precision(settings["precision"], settings["channel_independent"]) \
             if trained_by_steps else "32-true"
-        return forecast_windows(network or self.network_, dataset, target_scaler, precision=precision)
+        return forecast_windows(self.network_ if network is None else network, dataset, target_scaler,
+                                precision=precision)
 
     def read(self, data, **read_options):
         """``data`` (a path, DataFrame, SeriesData or dataset name) read as :meth:`fit` reads it:

@@ -203,8 +203,8 @@ def encoder_only(row: str) -> bool:
 def judged_against(bar: str, trained: list[str]) -> list[str]:
     """The trained rows that a verdict against ``bar`` speaks about."""
     if bar == START:  # the rows that start from it
-        return [row for row in trained if ROWS[members_of(row)[0]] != "config"
-                and ROWS[members_of(row)[0]]["model"] != "dlinear"]
+        chosen = {row: ROWS[members_of(row)[0]] for row in trained}
+        return [row for row in trained if chosen[row] != "config" and chosen[row]["model"] != "dlinear"]
     if bar == PLAIN:
         return [row for row in trained if encoder_only(row)]
     return trained
