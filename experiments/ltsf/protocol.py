@@ -49,11 +49,13 @@ ROWS = {
     "DenseNet-LSTM (configs/densenet-lstm.yaml)": "config",
     # what `forecast fit` trains unless told otherwise (seq2seq head, the registry's lr)
     "DenseNet-LSTM (the library's defaults)": dict(model="densenet-lstm"),
-    # the mean forecast of three networks of the YAML row (its `ensemble` setting), each from a seed
-    # of its own: what of the networks' correction to their start is the noise one seed's network
-    # adds and the mean removes
+    # the mean forecast of three networks of a row (its `ensemble` setting), each from a seed of its
+    # own: what of the networks' correction to their start is the noise one seed's network adds and
+    # the mean removes
     "DenseNet-LSTM (configs/densenet-lstm.yaml; the mean of 3 networks)":
         dict(members_of="DenseNet-LSTM (configs/densenet-lstm.yaml)", ensemble=3),
+    "DenseNet-LSTM (the library's defaults; the mean of 3 networks)":
+        dict(members_of="DenseNet-LSTM (the library's defaults)", ensemble=3),
 }
 RIDGE = "linear (closed-form ridge)"
 # the highway's ridge, fitted in RevIN's normalization, before any training step: what the
