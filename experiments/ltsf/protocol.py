@@ -120,10 +120,19 @@ def run_cell(settings: dict, data, split) -> dict:
               "seconds": seconds, "precision": precision_of(settings)}
     if count == 1:
         return {**result, **fit_facts(model.training_metrics_)}
-    networks = [{**fit_facts(trained), **{key: float((scaled_errors(model, part, network) ** 2).mean())
-                                          for key, part in (("mse", "test"), ("val_mse", "val"))}}
+    networks = [{**fit_facts(trained), **network_scores(model, network, result["mse"], settings["horizon"])}
                 for trained, network in zip(model.training_metrics_["networks"], model.network_.networks)]
     return {**result, "kept_start": all(network["kept_start"] for network in networks), "members": networks}
+
+
+def network_scores(model: forecast.Forecaster, network, mean_mse: np.ndarray, horizon: int) -> dict:
+    """One network of an ensemble alone: its test and validation MSE, and the p-value of the
+    one-sided Diebold-Mariano test that the ensemble's mean forecasts test below it."""
+    own = (scaled_errors(model, "test", network) ** 2).mean(axis=(1, 2))
+    same = np.array_equal(own, mean_mse)  # every network kept the same start
+    return {"mse": float(own.mean()), "val_mse": float((scaled_errors(model, "val", network) ** 2).mean()),
+            "mean_better_p": 1.0 if same else
+            float(diebold_mariano(mean_mse, own, min(horizon, len(own) - 1), "less").p_value)}
 
 
 def fit_facts(trained: dict) -> dict:

@@ -57,6 +57,13 @@ def still_falling(runs: list[dict[str, Any]]) -> int:
     return sum(1 for run in runs if any(last_best(metrics) for metrics in run["metrics"].get("members", [run["metrics"]])))
 
 
+def mean_below_networks(runs: list[dict[str, Any]]) -> int:
+    """The seeds of a row that averages several networks whose mean's test losses are significantly
+    below those of every one of its networks."""
+    return sum(1 for run in runs if run["metrics"].get("members")
+               and all(member.get("mean_better_p", 1.0) < 0.05 for member in run["metrics"]["members"]))
+
+
 def seeds(runs: list[dict[str, Any]]) -> int:
     return int(sum(run["metrics"].get("seeds", 1) for run in runs))
 
@@ -127,6 +134,8 @@ def others(cells: dict, verdicts: dict, dataset: str) -> str:
                  for word in ("better", "worse") if said[word]]
         lines.append(f"- Against {name}: " + ("; ".join(words) + "; level elsewhere." if words else "level everywhere."))
     lines.append(seed_counts(cells, kept, "Seeds in which no epoch beat the untrained start on validation (it was kept)"))
+    lines.append(seed_counts(cells, mean_below_networks, "Seeds whose mean of several networks tested below each of "
+                                                         "its own networks (one-sided DM, 5 %)"))
     lines.append(seed_counts(cells, still_falling, "Seeds whose validation loss still fell at their last validation "
                                                    "(a longer budget may pay)"))
     return "\n".join(line for line in lines if line)

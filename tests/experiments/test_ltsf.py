@@ -238,6 +238,7 @@ def test_a_row_of_several_networks_scores_their_mean_forecast_from_seeds_no_othe
     import forecast
     from forecast.data import load_dataset, ltsf_split
     from experiments.ltsf.protocol import members_of, run_cell, settings_of
+    from forecast.evaluation.skill import diebold_mariano
 
     args = argparse.Namespace(epochs=10, batch_size=128, patience=3, accelerator="cpu", validations_per_epoch=16,
                               train_stride=1)
@@ -261,7 +262,7 @@ def test_a_row_of_several_networks_scores_their_mean_forecast_from_seeds_no_othe
         for model in alone:
             point, truth = model.predict_windows(model.data_.datasets[part], model.data_.target_scaler)
             forecasts.append(point[..., 0])
-            own[part].append((((point[..., 0] - truth) / model.data_.target_scaler.scale) ** 2).mean())
+            own[part].append((((point[..., 0] - truth) / model.data_.target_scaler.scale) ** 2).mean(axis=(1, 2)))
         assert not np.allclose(forecasts[0], forecasts[1])  # two networks, not one twice
         by_hand[part] = (np.mean(forecasts, axis=0) - truth) / model.data_.target_scaler.scale
     # the ensemble averages in float32 (MeanForecast), the hand in float64
@@ -269,9 +270,22 @@ def test_a_row_of_several_networks_scores_their_mean_forecast_from_seeds_no_othe
     np.testing.assert_allclose(result["mae"], np.abs(by_hand["test"]).mean(axis=(1, 2)), rtol=1e-5)
     assert result["val_mse"] == pytest.approx((by_hand["val"] ** 2).mean(), rel=1e-6)
     assert len(result["members"]) == 2 and result["kept_start"] is False and "epochs" not in result
-    assert [m["mse"] for m in result["members"]] == pytest.approx(own["test"], rel=1e-12)
-    assert [m["val_mse"] for m in result["members"]] == pytest.approx(own["val"], rel=1e-12)
+    assert [m["mse"] for m in result["members"]] == pytest.approx([w.mean() for w in own["test"]], rel=1e-12)
+    assert [m["val_mse"] for m in result["members"]] == pytest.approx([w.mean() for w in own["val"]], rel=1e-12)
+    # each network's p-value is the one-sided DM test of the mean's window losses against its own
+    assert [m["mean_better_p"] for m in result["members"]] == pytest.approx(
+        [diebold_mariano(result["mse"], windows, 24, "less").p_value for windows in own["test"]], rel=1e-6)
     assert result["members"][0]["epochs"] == 1
     single = run_cell({**settings, "seed": 2}, data, split)
     assert single["epochs"] == 1 and "members" not in single
     assert single["val_mse"] == pytest.approx(alone[0].evaluate(part="val")["mse_scaled"], rel=1e-9)
+
+
+def test_a_mean_counts_as_below_its_networks_only_when_below_every_one_of_them():
+    from experiments.ltsf.table import mean_below_networks
+
+    def run(*p_values):
+        return {"metrics": {"mse": 0.1, "members": [{"mse": 0.2, "mean_better_p": p} for p in p_values]}}
+    plain = {"metrics": {"mse": 0.1}}
+    before = {"metrics": {"mse": 0.1, "members": [{"mse": 0.2}]}}  # written before the test was kept
+    assert mean_below_networks([run(0.01, 0.049), run(0.01, 0.2), run(0.05, 0.01), plain, before]) == 1
