@@ -90,15 +90,15 @@ class Forecaster:
         Scalers, the ridge start and the network see the training rows only; validation chooses
         the checkpoint and the early stop. ``read_options`` (``time_col=``, ``decimal=``, ...) are
         kept, so that new data is read alike. ``resume_from`` a ``last.ckpt`` under an earlier
-        fit's ``log_dir`` continues that fit (of one network: an ensemble is fitted anew)."""
+        fit's ``log_dir`` continues that fit; for an ensemble, that fit's ``log_dir`` itself."""
         from forecast.training.seeding import seed_everything
 
         started = time.perf_counter()
         settings = self._settings()
         check_settings({"val": val, "test": test})
-        if resume_from and settings["ensemble"] > 1:
-            raise DataError(f"resume_from continues the fit of one network; an ensemble of "
-                            f"{settings['ensemble']} is fitted anew")
+        if resume_from is not None and settings["ensemble"] > 1 and not Path(resume_from).is_dir():
+            raise DataError(f"resume_from {resume_from}: an ensemble continues from the log_dir of its "
+                            "stopped fit (the folder that holds network-1, network-2, ...)")
         seed_everything(settings["seed"])
         series = self.read(data, **read_options)
         module = training_module(series, split or split_by_fraction(series, 1 - val - test, val, test),
@@ -223,29 +223,18 @@ class Forecaster:
         return resolve(self.get_params())
 
     def _train(self, settings: dict, schema: Schema, module, resume_from) -> tuple:
-        """The trained network, its training metrics and notes; with ``ensemble`` N > 1, N networks
-        trained from seeds seed, seed+1, ... (each logging under ``log_dir``/network-k) and their
-        :class:`~forecast.models.ensemble.MeanForecast`, whose metrics hold each network's."""
+        """The trained network, its training metrics and notes; with ``ensemble`` N > 1, the
+        :class:`~forecast.models.ensemble.MeanForecast` of N networks
+        (:func:`~forecast.training.ensemble.fit_ensemble`), whose metrics hold each network's."""
         from forecast.models.ensemble import MeanForecast
+        from forecast.training.ensemble import fit_ensemble
         from forecast.training.fit import fit_network
-        from forecast.training.seeding import seed_everything
 
         count = settings["ensemble"]
         if count == 1:
             trained = fit_network(self._one_network(settings, schema), module, settings, resume_from)
             return trained.network, trained.metrics, trained.notes
-        fits = []
-        try:
-            for k in range(count):  # each network as a fit with its seed alone would train it
-                own = {**settings, "seed": settings["seed"] + k}
-                if k:
-                    seed_everything(own["seed"])
-                module.seed = own["seed"]  # the training windows' shuffle
-                if settings["log_dir"]:
-                    own["log_dir"] = str(Path(settings["log_dir"]) / f"network-{k + 1}")
-                fits.append(fit_network(self._one_network(own, schema), module, own))
-        finally:
-            module.seed = settings["seed"]
+        fits = fit_ensemble(lambda own: self._one_network(own, schema), module, settings, resume_from)
         shared = [note for note in fits[0].notes if all(note in fit.notes for fit in fits)]
         notes = shared + [f"network {k + 1} of {count}: {note}" for k, fit in enumerate(fits)
                           for note in fit.notes if note not in shared]

@@ -67,8 +67,22 @@ def test_an_ensemble_saves_and_loads_as_one_model(fits, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(frame), ensemble.predict(frame))
 
 
-def test_an_ensemble_of_a_model_that_trains_nothing_or_a_resumed_one_is_refused(tmp_path):
+def test_an_ensemble_of_a_model_that_trains_nothing_or_resumed_from_a_checkpoint_file_is_refused(tmp_path):
     with pytest.raises(SettingError, match="ensemble averages trained networks; naive"):
         forecast.Forecaster(model="naive", ensemble=2)
-    with pytest.raises(DataError, match="an ensemble of 2 is fitted anew"):
+    with pytest.raises(DataError, match="an ensemble continues from the log_dir of its stopped fit"):
         forecast.Forecaster(ensemble=2, **SETTINGS).fit(cycle(), resume_from=tmp_path / "last.ckpt")
+
+
+def test_a_resumed_ensemble_reads_back_the_networks_that_finished(fits, tmp_path):
+    import shutil
+
+    frame, ensemble, _, logs = fits
+    stopped = tmp_path / "logs"
+    shutil.copytree(logs, stopped)
+    shutil.rmtree(stopped / "network-2")  # stopped before network 2's first epoch ended
+    resumed = forecast.Forecaster(ensemble=2, log_dir=str(stopped), **SETTINGS).fit(frame, val=0.2,
+                                                                                    resume_from=stopped)
+    assert resumed.training_metrics_ == ensemble.training_metrics_
+    pd.testing.assert_frame_equal(resumed.predict(), ensemble.predict())
+    assert (stopped / "network-2" / "trained.pt").is_file()

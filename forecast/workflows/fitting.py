@@ -12,9 +12,8 @@ from forecast.atomic import write_atomically
 from forecast.config import MODEL_GROUPS, RunConfig
 from forecast.data.registry import load_dataset, read_data
 from forecast.data.splits import Splits, ltsf_split
-from forecast.workflows.runs import (MODEL_FILE, RESUME_SETTINGS, check_out, last_checkpoint, run_folder,
-                                     scratch_folder, set_threads, stopped_seconds, strict_json,
-                                     write_manifest)
+from forecast.workflows.runs import (MODEL_FILE, RESUME_SETTINGS, check_out, last_checkpoints, resume_point,
+                                     run_folder, set_threads, stopped_seconds, strict_json, write_manifest)
 
 
 @dataclass
@@ -36,9 +35,9 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
     stopped run leaves it, with its last epoch's checkpoint, for ``resume``."""
     started = time.perf_counter()
     notes = check_out(out, resume=resume)
-    resume = resume and last_checkpoint(out).is_file()
+    resume = resume and bool(last_checkpoints(out))
     kept = config.flat(MODEL_GROUPS)  # what a resumed run must ask for again
-    before = stopped_seconds(scratch_folder(out), kept) if resume else 0.0
+    before = stopped_seconds(out, kept) if resume else 0.0
     set_threads(config.runtime.threads)
     columns = (config.data.covariates or []) + (config.data.future_covariates or [])
     series = read_data(data, target=config.data.target, covariates=columns or None,
@@ -49,7 +48,7 @@ def fit_run(data, config: RunConfig, out: Path, *, split: Splits | None = None, 
                 strict_json({"settings": kept, "started": time.time()})))
         keywords = {**config.keywords(), "log_dir": str(scratch / "logs"), "progress": progress}
         model = Forecaster(**keywords)
-        resume_from = last_checkpoint(out) if resume else None
+        resume_from = resume_point(out, config.model.ensemble) if resume else None
         if split is None:
             model.fit(series, val=config.training.val, test=config.training.test, resume_from=resume_from)
         else:

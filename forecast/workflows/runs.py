@@ -36,9 +36,18 @@ def scratch_folder(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
-def last_checkpoint(out: Path) -> Path:
-    """The last finished epoch of a fit in progress (Lightning's full checkpoint)."""
-    return scratch_folder(out) / "logs" / "checkpoints" / "last.ckpt"
+def last_checkpoints(out: Path) -> list[Path]:
+    """The last finished epochs of a fit in progress (Lightning's full checkpoints): one, or one
+    for each network of an ensemble that has begun (under logs/network-k)."""
+    logs = scratch_folder(out) / "logs"
+    return sorted(logs.glob("checkpoints/last.ckpt")) + sorted(logs.glob("network-*/checkpoints/last.ckpt"))
+
+
+def resume_point(out: Path, ensemble: int) -> Path:
+    """What ``Forecaster.fit(resume_from=)`` continues a stopped fit of ``out`` from: its last
+    epoch's checkpoint, or an ensemble's log folder."""
+    logs = scratch_folder(out) / "logs"
+    return logs if ensemble > 1 else logs / "checkpoints" / "last.ckpt"
 
 
 def model_file(path: str | os.PathLike) -> Path:
@@ -61,13 +70,13 @@ def check_out(out: Path, resume: bool = False) -> list[str]:
         raise DataError(f"--out {out} is {kind} that exists already; name a new folder")
     scratch = scratch_folder(out)
     notes = []
-    if scratch.is_dir() and not last_checkpoint(out).is_file():
+    if scratch.is_dir() and not last_checkpoints(out):
         shutil.rmtree(scratch)
         notes.append(f"removed {scratch}: a run stopped before its first epoch ended, nothing to continue")
         resume = False
-    if resume and not last_checkpoint(out).is_file():
-        raise DataError(f"--resume: no stopped run of {out} to continue ({last_checkpoint(out)} "
-                        "does not exist)")
+    if resume and not last_checkpoints(out):
+        raise DataError(f"--resume: no stopped run of {out} to continue (no last.ckpt under "
+                        f"{scratch / 'logs'})")
     if scratch.exists() and not resume:
         raise DataError(f"--out {out}: a stopped run left {scratch}; continue it with --resume, "
                         "or remove it to start afresh")
@@ -77,10 +86,11 @@ def check_out(out: Path, resume: bool = False) -> list[str]:
     return notes
 
 
-def stopped_seconds(scratch: Path, settings: dict[str, Any]) -> float:
-    """The seconds a stopped run worked before its last finished epoch, after checking that the
-    resumed run asks for what it asked (RESUME_SETTINGS in its scratch folder): the first setting
-    that differs is named."""
+def stopped_seconds(out: Path, settings: dict[str, Any]) -> float:
+    """The seconds a stopped run of ``out`` worked before its last finished epoch, after checking
+    that the resumed run asks for what it asked (RESUME_SETTINGS in its scratch folder): the first
+    setting that differs is named."""
+    scratch = scratch_folder(out)
     try:
         saved = json.loads((scratch / RESUME_SETTINGS).read_text())
     except (OSError, ValueError):
@@ -91,7 +101,8 @@ def stopped_seconds(scratch: Path, settings: dict[str, Any]) -> float:
         if stopped.get(name) != value:
             raise DataError(f"--resume: the stopped run had {name.replace('_', '-')} {stopped.get(name)!r}, "
                             f"this one asks {value!r}; resume with the same settings, or remove {scratch}")
-    return max(0.0, (scratch / "logs" / "checkpoints" / "last.ckpt").stat().st_mtime - saved["started"])
+    last = max(path.stat().st_mtime for path in last_checkpoints(out))
+    return max(0.0, last - saved["started"])
 
 
 @contextmanager

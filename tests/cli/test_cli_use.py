@@ -214,6 +214,44 @@ def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path, capsys, monkeyp
     assert json.loads(resumed) == json.loads(whole)
 
 
+# each network runs three epochs: the 2nd epoch start is network 1's second epoch, the 5th network 2's
+@pytest.mark.parametrize("stop_at, trained_before, epochs_resumed", [(2, 0, [1, 2, 0, 1, 2]), (5, 1, [1, 2])],
+                         ids=["in-network-1", "in-network-2"])
+def test_an_interrupted_ensemble_resumes_to_the_same_result(tmp_path, capsys, monkeypatch, stop_at, trained_before,
+                                                            epochs_resumed):
+    from forecast.training.forecasting import ForecastingModule
+
+    data = hourly_csv(tmp_path / "x.csv")
+    flags = ["--model", "densenet-lstm", "--horizon", "6", "--lookback", "24", "--max-epochs", "3",
+             "--patience", "10", "--ensemble", "2", "--quiet"]
+    assert main(["fit", str(data), "--out", str(tmp_path / "whole"), *flags]) == 0
+    starts = []
+
+    def ctrl_c(self):
+        starts.append(self.current_epoch)
+        if len(starts) == stop_at:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c, raising=False)
+        assert main(["fit", str(data), "--out", str(tmp_path / "cut"), *flags]) == 130
+    logs = tmp_path / ".cut.partial" / "logs"
+    assert [(logs / f"network-{k}" / "trained.pt").is_file() for k in (1, 2)] == [k <= trained_before for k in (1, 2)]
+    resumed = []
+    with monkeypatch.context() as patch:  # a network read back trains no epoch again
+        patch.setattr(ForecastingModule, "on_train_epoch_start", lambda self: resumed.append(self.current_epoch),
+                      raising=False)
+        assert main(["fit", str(data), "--out", str(tmp_path / "cut"), "--resume", *flags]) == 0
+    assert resumed == epochs_resumed
+    whole, cut = ((tmp_path / name / "metrics.json").read_text() for name in ("whole", "cut"))
+    assert json.loads(cut) == json.loads(whole)
+    capsys.readouterr()
+    predicted = []
+    for name in ("whole", "cut"):
+        assert main(["predict", str(tmp_path / name), str(data)]) == 0
+        predicted.append(capsys.readouterr().out)
+    assert predicted[0] == predicted[1]
+
+
 def test_stock_forecasts_skip_exchange_holidays(tmp_path, capsys, data_dir):
     prices = pd.read_csv(data_dir / "stocks" / "daily" / "AAPL.csv")
     cut = prices[prices["Date"] <= "2018-12-28"]  # the last session of 2018 but one
