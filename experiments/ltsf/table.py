@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.ltsf.protocol import HORIZON_COLUMN, PLAIN, PUBLISHED, RIDGE, ROWS, START, UNTRAINED, verdict_word
+from experiments.ltsf.protocol import (HORIZON_COLUMN, NEGLIGIBLE, PLAIN, PUBLISHED, RIDGE, ROWS, START, UNTRAINED,
+                                       verdict_word)
 from experiments.tables import markdown, number, unique
 
 MARK = {"better": " ▼", "worse": " ▲", "level": ""}
@@ -59,9 +60,11 @@ def still_falling(runs: list[dict[str, Any]]) -> int:
 
 def mean_below_networks(runs: list[dict[str, Any]]) -> int:
     """The seeds of a row that averages several networks whose mean's test losses are significantly
-    below those of every one of its networks."""
+    below those of every one of its networks, by more than rounding (NEGLIGIBLE of its MSE)."""
+    def below(mse: float, member: dict[str, Any]) -> bool:
+        return member.get("mean_better_p", 1.0) < 0.05 and member["mse"] - mse > NEGLIGIBLE * member["mse"]
     return sum(1 for run in runs if run["metrics"].get("members")
-               and all(member.get("mean_better_p", 1.0) < 0.05 for member in run["metrics"]["members"]))
+               and all(below(run["metrics"]["mse"], member) for member in run["metrics"]["members"]))
 
 
 def seeds(runs: list[dict[str, Any]]) -> int:

@@ -288,4 +288,5 @@ def test_a_mean_counts_as_below_its_networks_only_when_below_every_one_of_them()
         return {"metrics": {"mse": 0.1, "members": [{"mse": 0.2, "mean_better_p": p} for p in p_values]}}
     plain = {"metrics": {"mse": 0.1}}
     before = {"metrics": {"mse": 0.1, "members": [{"mse": 0.2}]}}  # written before the test was kept
-    assert mean_below_networks([run(0.01, 0.049), run(0.01, 0.2), run(0.05, 0.01), plain, before]) == 1
+    rounding = {"metrics": {"mse": 0.1, "members": [{"mse": 0.10001, "mean_better_p": 0.001}]}}
+    assert mean_below_networks([run(0.01, 0.049), run(0.01, 0.2), run(0.05, 0.01), plain, before, rounding]) == 1
