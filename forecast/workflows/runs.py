@@ -38,9 +38,8 @@ def scratch_folder(out: Path) -> Path:
 
 def last_checkpoints(out: Path) -> list[Path]:
     """The last finished epochs of a fit in progress (Lightning's full checkpoints): one, or one
-    for each network of an ensemble that has begun (under logs/network-k)."""
-    logs = scratch_folder(out) / "logs"
-    return sorted(logs.glob("checkpoints/last.ckpt")) + sorted(logs.glob("network-*/checkpoints/last.ckpt"))
+    for each network of an ensemble that has begun, wherever under its logs they lie."""
+    return sorted((scratch_folder(out) / "logs").rglob("last.ckpt"))
 
 
 def resume_point(out: Path, ensemble: int) -> Path:
