@@ -86,3 +86,21 @@ def test_a_resumed_ensemble_reads_back_the_networks_that_finished(fits, tmp_path
     assert resumed.training_metrics_ == ensemble.training_metrics_
     pd.testing.assert_frame_equal(resumed.predict(), ensemble.predict())
     assert (stopped / "network-2" / "trained.pt").is_file()
+
+
+def test_a_network_stopped_while_its_result_is_written_leaves_no_half_file(tmp_path, monkeypatch):
+    """A kill while network 1's result is written leaves no trained.pt that a resume would fail to read."""
+    from pathlib import Path
+
+    real_save = torch.save
+
+    def stopped_while_writing(obj, file, *args, **kwargs):
+        if isinstance(file, (str, Path)) and "trained.pt" in Path(file).name:
+            Path(file).write_bytes(b"half a file")
+            raise KeyboardInterrupt
+        return real_save(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", stopped_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        forecast.Forecaster(ensemble=2, log_dir=str(tmp_path), **SETTINGS).fit(cycle(), val=0.2)
+    assert [path.name for path in (tmp_path / "network-1").iterdir() if "trained" in path.name] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import lightning as L
 import numpy as np
 import torch
@@ -15,13 +17,16 @@ class ShardBatches(Sampler[list[int]]):
     """One process's training batches: each epoch, one shuffle of every window (seeded by seed +
     epoch) shared by all processes, cut into disjoint shards with no window repeated or left
     out. Every process gets the same number of batches (DDP's gradient exchange needs that),
-    each of at most ``batch_size`` and at least one window."""
+    each of at most ``batch_size`` and at least one window. ``done``, asked as each epoch's
+    batches begin to be drawn: how many of them the fit has trained on already (a fit resumed
+    inside an epoch), which are not drawn again."""
 
-    def __init__(self, windows: int, batch_size: int, rank: int, world: int, seed: int = 0):
+    def __init__(self, windows: int, batch_size: int, rank: int, world: int, seed: int = 0,
+                 done: Callable[[], int] | None = None):
         if windows < world:
             raise ValueError(f"{windows} training windows cannot be shared by {world} processes")
         self.windows, self.batch_size, self.rank, self.world = windows, batch_size, rank, world
-        self.seed, self.epoch = seed, 0
+        self.seed, self.epoch, self.done = seed, 0, done
         self.steps = min(-(-windows // (batch_size * world)), windows // world)
 
     def set_epoch(self, epoch: int) -> None:
@@ -34,7 +39,7 @@ class ShardBatches(Sampler[list[int]]):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         order = torch.randperm(self.windows, generator=generator).numpy()
         chunks = np.array_split(order, self.steps * self.world)
-        for step in range(self.steps):
+        for step in range(self.done() if self.done else 0, self.steps):
             yield chunks[step * self.world + self.rank].tolist()
 
 
@@ -70,7 +75,8 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         if shuffle:  # each epoch's order follows seed + epoch, so a resumed run repeats it
-            batches = ShardBatches(len(dataset), size, rank, world, self.seed)
+            batches = ShardBatches(len(dataset), size, rank, world, self.seed,
+                                   done=lambda: _trained_this_epoch(self.trainer, len(batches)))
             return DataLoader(dataset, batch_sampler=batches, collate_fn=collate_batch, **options)
         if world == 1:
             return dataset.loader(size, **options)
@@ -90,3 +96,14 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
             free, _ = torch.cuda.mem_get_info(device)
             self._placed[part] = dataset.to(device) if dataset.nbytes <= free / 10 else dataset
         return self._placed[part]
+
+
+def _trained_this_epoch(trainer: L.Trainer | None, batches: int) -> int:
+    """The batches of the epoch under way that the fit has trained on: none when an epoch begins,
+    some when a fit resumes from a checkpoint written at a validation inside an epoch. Lightning
+    draws a resumed epoch's batches from the start and counts on from where it stopped, so unless
+    they are skipped the rest of that epoch trains on its first batches again instead of its last."""
+    if trainer is None:
+        return 0
+    done = trainer.fit_loop.epoch_loop.batch_progress.current.completed
+    return done if 0 < done < batches else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from forecast.atomic import write_atomically
 from forecast.data.datamodule import SeriesDataModule
 from forecast.training.fit import Trained, fit_network
 from forecast.training.seeding import seed_everything
@@ -46,10 +47,10 @@ def fit_ensemble(build: Callable[[dict], nn.Module], data: SeriesDataModule, set
                 continue
             last = stopped / "checkpoints" / "last.ckpt" if stopped is not None else None
             fits.append(fit_network(build(own), data, own, last if last and last.is_file() else None))
-            if own["log_dir"]:
-                Path(own["log_dir"]).mkdir(parents=True, exist_ok=True)
-                torch.save({"state_dict": fits[-1].network.state_dict(), "metrics": fits[-1].metrics,
-                            "notes": fits[-1].notes}, Path(own["log_dir"]) / TRAINED_FILE)
+            if own["log_dir"]:  # whole or not at all: a half file would stop the resume that reads it
+                trained = {"state_dict": fits[-1].network.state_dict(), "metrics": fits[-1].metrics,
+                           "notes": fits[-1].notes}
+                write_atomically(Path(own["log_dir"]) / TRAINED_FILE, lambda path: torch.save(trained, path))
     finally:
         data.seed = settings["seed"]
     return fits

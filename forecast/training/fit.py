@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.profilers import SimpleProfiler
 from torch import nn
 
+from forecast.atomic import write_atomically
 from forecast.data.datamodule import SeriesDataModule
 from forecast.models.registry import LR, SLOW_HIGHWAY_LR, model_spec
 from forecast.training.averaging import EpochAverage
@@ -179,10 +180,8 @@ def _start(trainer: L.Trainer, module: ForecastingModule, data: SeriesDataModule
     scores = trainer.validate(module, datamodule=data, verbose=False)[0]
     metrics = {key: float(value) for key, value in scores.items()}
     start = {"loss": metrics["val_loss"], "metrics": metrics, "state": state}
-    if trainer.global_rank == 0:
-        folder = Path(log_dir) / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(start, folder / START_FILE)
+    if trainer.global_rank == 0:  # whole or not at all, as the resume reads it back
+        write_atomically(Path(log_dir) / "checkpoints" / START_FILE, lambda path: torch.save(start, path))
     return start
 
 

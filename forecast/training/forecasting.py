@@ -11,7 +11,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics import MeanAbsoluteError, MeanSquaredError
+from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError
 
 from forecast.models.registry import median_index
 
@@ -49,6 +49,10 @@ class ForecastingModule(L.LightningModule):
         self.metrics = nn.ModuleDict({f"{part}_{name}": metric() for part in ("val", "test")
                                       for name, metric in (("mse", MeanSquaredError),
                                                            ("mae", MeanAbsoluteError))})
+        # the epoch's mean training loss, kept in checkpoints: a run resumed inside an epoch
+        # reports the whole epoch's mean, as the uninterrupted run does
+        self.train_mean = MeanMetric()
+        self.train_mean.persistent(True)
 
     @property
     def quantiles(self) -> list[float] | None:
@@ -86,8 +90,8 @@ class ForecastingModule(L.LightningModule):
             raise FloatingPointError(f"training loss became {loss.item()} at epoch {self.current_epoch}, "
                                      f"step {self.global_step}; lower the learning rate or check the data")
         # the epoch's mean, logged once an epoch: small datasets have fewer steps than a logging interval
-        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(batch["y"]),
-                 sync_dist=True)
+        self.train_mean.update(loss.detach(), len(batch["y"]))
+        self.log("train_loss", self.train_mean, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 
     def _evaluate(self, batch: dict[str, Tensor], part: str) -> None:
@@ -123,11 +127,21 @@ class ForecastingModule(L.LightningModule):
             checkpoint["rng"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        states = checkpoint.get("rng", {})
-        if "torch" in states:
-            torch.set_rng_state(states["torch"])
-        if "cuda" in states and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(states["cuda"])
+        self._resumed_rng = checkpoint.get("rng", {})
+        _set_rng(self._resumed_rng)
+
+    def on_train_epoch_start(self) -> None:
+        # not called when a run resumes inside an epoch, whose mean so far the checkpoint holds;
+        # called when it resumes at an epoch's end, whose checkpoint holds that whole epoch's
+        self.train_mean.reset()
+
+    def on_train_start(self) -> None:
+        # a run resumed inside an epoch: Lightning has drawn from the random stream since the
+        # checkpoint was read (a new iterator over the training batches takes a seed from it),
+        # where the uninterrupted run drew nothing before its next step; at an epoch's end both
+        # draw alike, as the next epoch begins
+        if self.trainer.fit_loop.restarted_mid_epoch:
+            _set_rng(getattr(self, "_resumed_rng", {}))
 
     def configure_optimizers(self):
         hp = self.hparams
@@ -179,3 +193,10 @@ def _warm_cosine(step: int, warm: int, total: int) -> float:
     if step < warm:
         return (step + 1) / warm
     return 0.5 * (1 + math.cos(math.pi * min(step - warm, total - warm) / max(total - warm, 1)))
+
+
+def _set_rng(states: dict) -> None:
+    if "torch" in states:
+        torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])

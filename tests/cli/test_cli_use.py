@@ -194,11 +194,14 @@ def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path, capsys, monkeyp
              "--patience", "10", "--quiet"]
     assert main(["fit", str(data), "--out", str(tmp_path / "whole"), *flags]) == 0
 
+    begin = ForecastingModule.on_train_epoch_start
+
     def ctrl_c_in_epoch_two(self):
         if self.current_epoch == 1:
             raise KeyboardInterrupt
+        begin(self)
     with monkeypatch.context() as patch:
-        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c_in_epoch_two, raising=False)
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c_in_epoch_two)
         capsys.readouterr()
         assert main(["fit", str(data), "--out", str(tmp_path / "cut"), *flags]) == 130
     assert capsys.readouterr().err.strip() == "forecast: interrupted"
@@ -225,21 +228,22 @@ def test_an_interrupted_ensemble_resumes_to_the_same_result(tmp_path, capsys, mo
     flags = ["--model", "densenet-lstm", "--horizon", "6", "--lookback", "24", "--max-epochs", "3",
              "--patience", "10", "--ensemble", "2", "--quiet"]
     assert main(["fit", str(data), "--out", str(tmp_path / "whole"), *flags]) == 0
-    starts = []
+    starts, begin = [], ForecastingModule.on_train_epoch_start
 
     def ctrl_c(self):
         starts.append(self.current_epoch)
         if len(starts) == stop_at:
             raise KeyboardInterrupt
+        begin(self)
     with monkeypatch.context() as patch:
-        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c, raising=False)
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c)
         assert main(["fit", str(data), "--out", str(tmp_path / "cut"), *flags]) == 130
     logs = tmp_path / ".cut.partial" / "logs"
     assert [(logs / f"network-{k}" / "trained.pt").is_file() for k in (1, 2)] == [k <= trained_before for k in (1, 2)]
     resumed = []
     with monkeypatch.context() as patch:  # a network read back trains no epoch again
-        patch.setattr(ForecastingModule, "on_train_epoch_start", lambda self: resumed.append(self.current_epoch),
-                      raising=False)
+        patch.setattr(ForecastingModule, "on_train_epoch_start",
+                      lambda self: (resumed.append(self.current_epoch), begin(self)))
         assert main(["fit", str(data), "--out", str(tmp_path / "cut"), "--resume", *flags]) == 0
     assert resumed == epochs_resumed
     whole, cut = ((tmp_path / name / "metrics.json").read_text() for name in ("whole", "cut"))

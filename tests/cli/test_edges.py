@@ -174,11 +174,14 @@ def stopped_fit(tmp_path, monkeypatch, capsys, out: Path, epoch: int, flags: lis
     """A fit of ``out`` interrupted (Ctrl-C) as epoch ``epoch`` (from 0) starts."""
     from forecast.training.forecasting import ForecastingModule
 
+    begin = ForecastingModule.on_train_epoch_start
+
     def ctrl_c(self):
         if self.current_epoch == epoch:
             raise KeyboardInterrupt
+        begin(self)
     with monkeypatch.context() as patch:
-        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c, raising=False)
+        patch.setattr(ForecastingModule, "on_train_epoch_start", ctrl_c)
         assert main(["fit", str(tmp_path / "x.csv"), "--out", str(out), *flags]) == 130
     capsys.readouterr()
 

@@ -206,6 +206,25 @@ def test_patience_counts_validations_and_stops_inside_an_epoch(tmp_path):
     assert "early stopping after 0.75 epochs" in model.notes_
 
 
+@pytest.mark.parametrize("validations_per_epoch", [1, 4])
+def test_a_fit_resumed_after_early_stopping_ended_it_ends_where_it_ended(tmp_path, validations_per_epoch):
+    """Killed after early stopping ended it, before its run was complete, a fit resumed from its last checkpoint
+    returns what it returned. Lightning keeps no last checkpoint of the validation that stopped the fit (so
+    the stop is not lost, Lightning #8278): the resumed fit trains that stretch again, to the same stop. With four
+    validations an epoch the checkpoint lies inside an epoch: the resumed fit must draw that epoch's remaining
+    batches, with the random stream and the epoch's mean training loss where they were."""
+    settings = dict(model="lstm", lookback=24, horizon=4, max_epochs=6, hidden_size=8, head="direct", highway=None,
+                    lr=2e-1, patience=1, seed=0, batch_size=32, validations_per_epoch=validations_per_epoch,
+                    log_dir=str(tmp_path))
+    whole = forecast.Forecaster(**settings).fit(_hourly())
+    assert whole.training_metrics_["steps"] < 6 * 12 and whole.training_metrics_["best_step"] > 0
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["global_step"] < whole.training_metrics_["steps"]
+    resumed = forecast.Forecaster(**settings).fit(_hourly(), resume_from=tmp_path / "checkpoints" / "last.ckpt")
+    assert resumed.training_metrics_ == whole.training_metrics_
+    pd.testing.assert_frame_equal(resumed.predict(), whole.predict())
+
+
 @pytest.mark.parametrize("units, channel_independent, precision", [
     (["avx512_bf16", "amx_bf16"], True, "bf16-mixed"), (["avx512_bf16", "amx_bf16"], False, "32-true"),
     (["avx512_bf16"], True, "bf16-mixed"), (["avx512_bf16"], False, "32-true"), ([], True, "32-true")])
