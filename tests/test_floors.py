@@ -13,7 +13,7 @@ ALLOWED = {
             "__init__"},
     "workflows": {"api", "config", "data", "models", "evaluation", "errors", "atomic", "__init__"},
     "api": {"config", "data", "models", "training", "evaluation", "errors", "checkpoint"},
-    "training": {"data", "models", "errors", "config"},
+    "training": {"data", "models", "errors", "config", "atomic"},
     "evaluation": {"data", "models", "errors", "atomic"},
     "data": {"errors", "atomic", "lazy"},
     "models": {"errors"},

@@ -127,6 +127,8 @@ class ForecastingModule(L.LightningModule):
             checkpoint["rng"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        for name in ("mean_value", "weight"):  # a checkpoint written before the mean was kept in it
+            checkpoint["state_dict"].setdefault(f"train_mean.{name}", torch.tensor(0.0))
         self._resumed_rng = checkpoint.get("rng", {})
         _set_rng(self._resumed_rng)
 

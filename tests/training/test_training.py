@@ -279,3 +279,16 @@ def test_on_a_cpu_with_bf16_units_a_channel_independent_fit_trains_and_forecasts
     assert as_chosen.equals(in_fp32) != channel_independent
     assert np.allclose(as_chosen, in_fp32, rtol=0.02)
     assert not any(note.startswith("bf16-mixed") for model in (fp32, bf16) for note in model.notes_)
+
+
+def test_a_checkpoint_without_the_epochs_mean_training_loss_still_resumes(tmp_path):
+    """A fit stopped under a version that did not keep the epoch's mean training loss in its checkpoint resumes."""
+    settings = dict(model="lstm", lookback=24, horizon=4, max_epochs=2, hidden_size=8, head="direct", highway=None,
+                    patience=None, seed=0, log_dir=str(tmp_path))
+    forecast.Forecaster(**{**settings, "max_epochs": 1}).fit(_hourly())
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    old = torch.load(path, map_location="cpu", weights_only=False)
+    old["state_dict"] = {key: value for key, value in old["state_dict"].items() if not key.startswith("train_mean.")}
+    torch.save(old, path)
+    resumed = forecast.Forecaster(**settings).fit(_hourly(), resume_from=path)
+    assert resumed.training_metrics_["epochs"] == 2 and np.isfinite(resumed.training_metrics_["train_loss"])
