@@ -39,7 +39,8 @@ class ShardBatches(Sampler[list[int]]):
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
         order = torch.randperm(self.windows, generator=generator).numpy()
         chunks = np.array_split(order, self.steps * self.world)
-        for step in range(self.done() if self.done else 0, self.steps):
+        done = self.done() if self.done else 0
+        for step in range(done if 0 < done < self.steps else 0, self.steps):
             yield chunks[step * self.world + self.rank].tolist()
 
 
@@ -76,7 +77,7 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         if shuffle:  # each epoch's order follows seed + epoch, so a resumed run repeats it
             batches = ShardBatches(len(dataset), size, rank, world, self.seed,
-                                   done=lambda: _trained_this_epoch(self.trainer, len(batches)))
+                                   done=lambda: _trained_this_epoch(self.trainer))
             return DataLoader(dataset, batch_sampler=batches, collate_fn=collate_batch, **options)
         if world == 1:
             return dataset.loader(size, **options)
@@ -98,12 +99,11 @@ class SeriesDataModule(SeriesWindows, L.LightningDataModule):
         return self._placed[part]
 
 
-def _trained_this_epoch(trainer: L.Trainer | None, batches: int) -> int:
+def _trained_this_epoch(trainer: L.Trainer | None) -> int:
     """The batches of the epoch under way that the fit has trained on: none when an epoch begins,
     some when a fit resumes from a checkpoint written at a validation inside an epoch. Lightning
     draws a resumed epoch's batches from the start and counts on from where it stopped, so unless
     they are skipped the rest of that epoch trains on its first batches again instead of its last."""
     if trainer is None:
         return 0
-    done = trainer.fit_loop.epoch_loop.batch_progress.current.completed
-    return done if 0 < done < batches else 0
+    return trainer.fit_loop.epoch_loop.batch_progress.current.completed

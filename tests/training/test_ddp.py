@@ -44,3 +44,12 @@ def test_shard_batches_are_disjoint_complete_and_of_equal_count(windows, batch_s
     later = ShardBatches(131, 32, 0, 2, seed=5)
     later.set_epoch(1)
     assert first != [w for batch in later for w in batch]  # a new shuffle each epoch
+
+
+def test_shard_batches_skip_the_batches_of_an_epoch_already_trained_on():
+    from forecast.data.datamodule import ShardBatches
+
+    whole = list(ShardBatches(131, 16, 0, 1, seed=5))
+    assert list(ShardBatches(131, 16, 0, 1, seed=5, done=lambda: 3)) == whole[3:]
+    for out_of_range in (0, len(whole)):  # an epoch that begins, or one that ended: all its batches
+        assert list(ShardBatches(131, 16, 0, 1, seed=5, done=lambda: out_of_range)) == whole
