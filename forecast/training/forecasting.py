@@ -53,6 +53,7 @@ class ForecastingModule(L.LightningModule):
         # reports the whole epoch's mean, as the uninterrupted run does
         self.train_mean = MeanMetric()
         self.train_mean.persistent(True)
+        self._resumed_rng: dict = {}  # the random streams of the checkpoint a run resumed from
 
     @property
     def quantiles(self) -> list[float] | None:
@@ -143,7 +144,7 @@ class ForecastingModule(L.LightningModule):
         # where the uninterrupted run drew nothing before its next step; at an epoch's end both
         # draw alike, as the next epoch begins
         if self.trainer.fit_loop.restarted_mid_epoch:
-            _set_rng(getattr(self, "_resumed_rng", {}))
+            _set_rng(self._resumed_rng)
 
     def configure_optimizers(self):
         hp = self.hparams
